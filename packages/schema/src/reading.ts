@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { FAMILIES } from './families.ts';
+import { DistrictSchema } from './device-payload.ts';
+import { DEVICE_ID_PATTERN } from './topic.ts';
+
+/**
+ * A validated reading as it travels from the broker, through the queue, to the worker.
+ * The broker builds it; the worker parses it again when it takes the job off the queue.
+ */
+export const ReadingSchema = z.object({
+  family: z.enum(FAMILIES as [string, ...string[]]),
+  deviceId: z.string().regex(DEVICE_ID_PATTERN),
+  /** Event time, epoch ms: the device's `ts`, or the receive time when it sent none. */
+  ts: z.number().int(),
+  /** When the broker received it, epoch ms. */
+  receivedAt: z.number().int(),
+  district: DistrictSchema.optional(),
+  metrics: z.record(z.string(), z.union([z.number(), z.boolean()])),
+});
+export type Reading = z.infer<typeof ReadingSchema> & { family: import('./families.ts').Family };
+
+/** One job on the telemetry queue: a micro-batch of readings. */
+export const TelemetryBatchSchema = z.object({
+  readings: z.array(ReadingSchema).min(1),
+});
+export type TelemetryBatch = { readings: Reading[] };

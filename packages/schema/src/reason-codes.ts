@@ -1,0 +1,20 @@
+/**
+ * Why a payload (or one reading of a batch) was rejected. Devices and dashboards key on these codes,
+ * so they are append-only: never rename or reuse one.
+ */
+export const REASON_CODES = [
+  'unknown_topic',
+  'unknown_family',
+  'invalid_device_id',
+  'payload_too_large',
+  'invalid_json',
+  'empty_batch',
+  'batch_too_large',
+  'invalid_type',
+  'unknown_field',
+  'no_metrics',
+  'out_of_range',
+  'invalid_timestamp',
+] as const;
+
+export type ReasonCode = (typeof REASON_CODES)[number];
