@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAMILIES } from './families.ts';
+import { FamilySchema } from './families.ts';
 
 /** Severities of the FIWARE `Alert` data model. */
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -9,7 +9,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const AlertRuleSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'id must be a lowercase slug' }),
-    family: z.enum(FAMILIES as [string, ...string[]]),
+    family: FamilySchema,
     metric: z.string().min(1),
     comparison: z.enum(['above', 'below']),
     threshold: z.number(),
@@ -36,7 +36,7 @@ export const AlertEventSchema = z.object({
   id: z.string(),
   rule: z.string(),
   severity: z.enum(SEVERITIES),
-  family: z.enum(FAMILIES as [string, ...string[]]),
+  family: FamilySchema,
   device: z.string(),
   district: z.string().optional(),
   metric: z.string(),

@@ -9,17 +9,21 @@ export const MAX_EVENT_TIME_MS = Date.UTC(2100, 0, 1);
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** `ts`: event time as epoch milliseconds or an ISO 8601 string with a zone; normalised to epoch ms. */
-export const EventTimeSchema = z
-  .union([
-    z.number({ error: 'ts must be epoch milliseconds or an ISO 8601 string' }).int({ error: 'ts must be whole milliseconds' }),
-    z
-      .string()
-      .regex(ISO_8601, { error: 'ts must be ISO 8601 with a time zone, e.g. 2026-01-15T08:00:00Z' })
-      .transform((iso) => Date.parse(iso)),
-  ], { error: 'ts must be epoch milliseconds or an ISO 8601 string' })
-  .refine((ms) => Number.isFinite(ms) && ms >= MIN_EVENT_TIME_MS && ms < MAX_EVENT_TIME_MS, {
-    error: 'ts must be between 2000-01-01 and 2100-01-01 in epoch milliseconds',
-  });
+export const EventTimeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message, input: value });
+    return z.NEVER;
+  };
+  if (typeof value === 'string' && !ISO_8601.test(value)) {
+    return fail('ts must be ISO 8601 with a time zone, e.g. 2026-01-15T08:00:00Z');
+  }
+  const ms = typeof value === 'string' ? Date.parse(value) : value;
+  if (!Number.isInteger(ms)) return fail('ts must be whole epoch milliseconds');
+  if (ms < MIN_EVENT_TIME_MS || ms >= MAX_EVENT_TIME_MS) {
+    return fail('ts must be between 2000-01-01 and 2100-01-01 in epoch milliseconds (seconds are not accepted)');
+  }
+  return ms;
+});
 
 /** A district slug, as a tag on every point ("medeu", "almaly"). The device registry (issue 3) will own it. */
 export const DistrictSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, { error: 'district must be a lowercase slug' });

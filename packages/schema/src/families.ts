@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The sensor families the city publishes, and the metrics each may carry.
  *
@@ -73,7 +75,10 @@ export const FAMILY_SPECS = {
 } as const satisfies Record<string, FamilySpec>;
 
 export type Family = keyof typeof FAMILY_SPECS;
-export const FAMILIES = Object.keys(FAMILY_SPECS) as Family[];
+export const FAMILIES = Object.keys(FAMILY_SPECS) as [Family, ...Family[]];
+
+/** zod enum of the family ids. */
+export const FamilySchema = z.enum(FAMILIES);
 
 export function isFamily(value: string): value is Family {
   return Object.hasOwn(FAMILY_SPECS, value);

@@ -1,4 +1,4 @@
-export { FAMILIES, FAMILY_SPECS, isFamily, type Family, type FamilySpec, type MetricSpec } from './families.ts';
+export { FAMILIES, FAMILY_SPECS, FamilySchema, isFamily, type Family, type FamilySpec, type MetricSpec } from './families.ts';
 export {
   ALERT_TOPIC_ROOT,
   DEVICE_ID_PATTERN,

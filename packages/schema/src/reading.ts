@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAMILIES } from './families.ts';
+import { FamilySchema } from './families.ts';
 import { DistrictSchema } from './device-payload.ts';
 import { DEVICE_ID_PATTERN } from './topic.ts';
 
@@ -8,7 +8,7 @@ import { DEVICE_ID_PATTERN } from './topic.ts';
  * The broker builds it; the worker parses it again when it takes the job off the queue.
  */
 export const ReadingSchema = z.object({
-  family: z.enum(FAMILIES as [string, ...string[]]),
+  family: FamilySchema,
   deviceId: z.string().regex(DEVICE_ID_PATTERN),
   /** Event time, epoch ms: the device's `ts`, or the receive time when it sent none. */
   ts: z.number().int(),
@@ -17,10 +17,10 @@ export const ReadingSchema = z.object({
   district: DistrictSchema.optional(),
   metrics: z.record(z.string(), z.union([z.number(), z.boolean()])),
 });
-export type Reading = z.infer<typeof ReadingSchema> & { family: import('./families.ts').Family };
+export type Reading = z.infer<typeof ReadingSchema>;
 
 /** One job on the telemetry queue: a micro-batch of readings. */
 export const TelemetryBatchSchema = z.object({
   readings: z.array(ReadingSchema).min(1),
 });
-export type TelemetryBatch = { readings: Reading[] };
+export type TelemetryBatch = z.infer<typeof TelemetryBatchSchema>;

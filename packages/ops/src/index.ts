@@ -1,0 +1,1 @@
+export { buildOpsServer, type OpsServerOptions } from './build-ops-server.ts';

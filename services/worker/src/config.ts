@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { envInt, envLogLevel, envUrl, loadConfig } from '@city/config';
+
+/** Every setting of the worker, from the environment. */
+export const WorkerEnvSchema = z
+  .object({
+    REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis', 'rediss']),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, _ and - only' }).default('city'),
+    /** `v1`: InfluxDB 1.x `/write?db=` (Debian's 1.6.7). `v2`: `/api/v2/write` (InfluxDB 1.8+, 2.x, 3.x, Cloud). */
+    INFLUX_API: z.enum(['v1', 'v2']).default('v1'),
+    INFLUX_URL: envUrl('http://127.0.0.1:8086', ['http', 'https']),
+    INFLUX_DB: z.string().optional(),
+    INFLUX_RETENTION_POLICY: z.string().optional(),
+    INFLUX_USERNAME: z.string().optional(),
+    INFLUX_PASSWORD: z.string().optional(),
+    INFLUX_TOKEN: z.string().optional(),
+    INFLUX_ORG: z.string().optional(),
+    INFLUX_BUCKET: z.string().optional(),
+    INFLUX_TIMEOUT_MS: envInt(10_000, { min: 100, max: 300_000 }),
+    /** Telemetry batches written to InfluxDB at once by this process. */
+    STORAGE_CONCURRENCY: envInt(4, { min: 1, max: 256 }),
+    ALERT_RULES_FILE: z.string().default('config/alert-rules.json'),
+    /** The broker, where alerts are published for operators. */
+    ALERT_MQTT_URL: envUrl('mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'ws', 'wss']),
+    ALERT_MQTT_USERNAME: z.string().optional(),
+    ALERT_MQTT_PASSWORD: z.string().optional(),
+    /** Which roles this process runs: `storage` (telemetry → InfluxDB, rules) and/or `alerts` (alert delivery). */
+    WORKER_ROLES: z
+      .string()
+      .default('storage,alerts')
+      .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['storage', 'alerts'])).min(1, { message: 'name at least one of storage, alerts' })),
+    OPS_HOST: z.string().default('127.0.0.1'),
+    OPS_PORT: envInt(9102, { min: 0, max: 65535 }),
+    LOG_LEVEL: envLogLevel,
+  })
+  .superRefine((env, ctx) => {
+    const need = (name: keyof typeof env, why: string) => {
+      if (env[name] === undefined || env[name] === '') ctx.addIssue({ code: 'custom', path: [name], message: `required ${why}` });
+    };
+    if (env.INFLUX_API === 'v1') need('INFLUX_DB', 'with INFLUX_API=v1 (the database to write to)');
+    if (env.INFLUX_API === 'v2') {
+      need('INFLUX_ORG', 'with INFLUX_API=v2');
+      need('INFLUX_BUCKET', 'with INFLUX_API=v2');
+    }
+  });
+
+export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
+
+export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+  return loadConfig(WorkerEnvSchema, env);
+}

@@ -1,0 +1,88 @@
+import os from 'node:os';
+import mqtt from 'mqtt';
+import { ConfigError } from '@city/config';
+import { createSink, type SinkConfig } from '@city/influx';
+import { createLogger } from '@city/logger';
+import { buildOpsServer } from '@city/ops';
+import { createRedis } from '@city/queue';
+import { loadWorkerConfig, type WorkerConfig } from './config.ts';
+import { buildWorker } from './build-worker.ts';
+import { AlertRulesError, loadAlertRules } from './load-alert-rules.ts';
+import { createWorkerMetrics } from './worker-metrics.ts';
+
+function sinkConfig(config: WorkerConfig): SinkConfig {
+  const common = { url: config.INFLUX_URL, timeoutMs: config.INFLUX_TIMEOUT_MS };
+  return config.INFLUX_API === 'v1'
+    ? {
+        api: 'v1',
+        ...common,
+        database: config.INFLUX_DB!,
+        ...(config.INFLUX_RETENTION_POLICY ? { retentionPolicy: config.INFLUX_RETENTION_POLICY } : {}),
+        ...(config.INFLUX_USERNAME ? { username: config.INFLUX_USERNAME, password: config.INFLUX_PASSWORD ?? '' } : {}),
+      }
+    : { api: 'v2', ...common, org: config.INFLUX_ORG!, bucket: config.INFLUX_BUCKET!, ...(config.INFLUX_TOKEN ? { token: config.INFLUX_TOKEN } : {}) };
+}
+
+async function main(config: WorkerConfig): Promise<void> {
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
+  const rules = config.WORKER_ROLES.includes('storage') ? await loadAlertRules(config.ALERT_RULES_FILE) : [];
+  const redis = createRedis(config.REDIS_URL, 'worker');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const sink = config.WORKER_ROLES.includes('storage') ? createSink(sinkConfig(config)) : undefined;
+  const alertMqtt = config.WORKER_ROLES.includes('alerts')
+    ? mqtt.connect(config.ALERT_MQTT_URL, {
+        clientId: `city-alerts-${os.hostname()}-${process.pid}`,
+        reconnectPeriod: 1000,
+        ...(config.ALERT_MQTT_USERNAME ? { username: config.ALERT_MQTT_USERNAME, password: config.ALERT_MQTT_PASSWORD ?? '' } : {}),
+      })
+    : undefined;
+  alertMqtt?.on('error', (err) => logger.warn({ err: err.message }, 'alert MQTT connection error'));
+
+  const metrics = createWorkerMetrics();
+  const worker = buildWorker({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    logger,
+    metrics,
+    roles: config.WORKER_ROLES,
+    ...(sink ? { sink, rules: () => rules } : {}),
+    ...(alertMqtt ? { mqtt: alertMqtt } : {}),
+    storageConcurrency: config.STORAGE_CONCURRENCY,
+  });
+  const ops = buildOpsServer({
+    registry: metrics.registry,
+    checks: {
+      redis: async () => (await redis.ping()) === 'PONG',
+      ...(sink ? { influxdb: () => sink.ping() } : {}),
+      ...(alertMqtt ? { mqtt: () => Promise.resolve(alertMqtt.connected) } : {}),
+    },
+  });
+  await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT });
+  logger.info({ roles: config.WORKER_ROLES, influx: `${config.INFLUX_API} ${config.INFLUX_URL}`, rules: rules.length, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'worker running');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing the batches in hand');
+    await worker.close();
+    await Promise.all([ops.close(), sink?.close(), alertMqtt?.endAsync()]);
+    await redis.quit().catch(() => redis.disconnect());
+    logger.info('stopped');
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void stop(signal).then(() => process.exit(0), (err: unknown) => {
+      logger.error({ err }, 'unclean stop');
+      process.exit(1);
+    }));
+  }
+}
+
+try {
+  await main(loadWorkerConfig(process.env));
+} catch (err) {
+  // Expected start-up problems read as a message; anything else is a bug and keeps its stack.
+  const expected = err instanceof ConfigError || err instanceof AlertRulesError;
+  process.stderr.write(`worker: ${expected ? err.message : String((err as Error).stack ?? err)}\n`);
+  process.exit(1);
+}
