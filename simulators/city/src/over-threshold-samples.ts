@@ -1,0 +1,18 @@
+import type { Family } from '@city/schema';
+
+export interface ThresholdSample {
+  metric: string;
+  comparison: 'above' | 'below';
+  threshold: number;
+}
+
+/**
+ * The alert rules the simulator is built to trip. An over-threshold reading crosses its family's sample clearly;
+ * a normal reading never does, so alerts in a simulated run come only from the readings asked for.
+ */
+export const OVER_THRESHOLD_SAMPLES: Readonly<Record<Family, ThresholdSample>> = {
+  traffic: { metric: 'occupancy', comparison: 'above', threshold: 0.95 },
+  airquality: { metric: 'pm25', comparison: 'above', threshold: 180 },
+  water: { metric: 'pressure', comparison: 'below', threshold: 0.5 },
+  electricity: { metric: 'voltage', comparison: 'above', threshold: 260 },
+};
