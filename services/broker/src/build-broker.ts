@@ -126,6 +126,9 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     async close() {
       closing = true;
       await Promise.all([readingBatcher.drain(), deadLetterBatcher.drain()]);
+      // The drained publishers' PUBACKs are written through a corked socket that mqtt-packet uncorks on
+      // process.nextTick; closing the clients within this microtask chain would destroy the sockets first.
+      await new Promise((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
   };

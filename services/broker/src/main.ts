@@ -13,6 +13,7 @@ async function main(config: BrokerConfig): Promise<void> {
   const redis = createRedis(config.REDIS_URL, 'producer');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const telemetryQueue = new Queue(QUEUES.telemetry.name, { connection: redis, prefix: config.QUEUE_PREFIX });
+  telemetryQueue.on('error', (err) => logger.warn({ err: err.message }, 'telemetry queue error'));
   const metrics = createBrokerMetrics();
   const broker = await buildBroker({
     logger,

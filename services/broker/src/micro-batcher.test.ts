@@ -4,14 +4,14 @@ import { createMicroBatcher } from './micro-batcher.ts';
 describe('createMicroBatcher', () => {
   it('flushes when the batch is full, and settles each add with its batch', async () => {
     const batches: number[][] = [];
-    const batcher = createMicroBatcher<number>({ maxItems: 3, maxDelayMs: 60_000, flush: async (b) => void batches.push(b) });
+    const batcher = createMicroBatcher<number>({ maxItems: 3, maxDelayMs: 60_000, flush: (b) => Promise.resolve(void batches.push(b)) });
     await Promise.all([batcher.add([1, 2]), batcher.add([3]), batcher.add([4, 5, 6])]);
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6]]);
   });
 
   it('flushes a partial batch after maxDelayMs', async () => {
     const batches: number[][] = [];
-    const batcher = createMicroBatcher<number>({ maxItems: 100, maxDelayMs: 5, flush: async (b) => void batches.push(b) });
+    const batcher = createMicroBatcher<number>({ maxItems: 100, maxDelayMs: 5, flush: (b) => Promise.resolve(void batches.push(b)) });
     await batcher.add([7]);
     expect(batches).toEqual([[7]]);
   });

@@ -36,6 +36,7 @@ export function buildWorker(deps: WorkerDeps): TelemetryWorker {
   const { connection, prefix, logger, metrics } = deps;
   const alerts = new Queue(QUEUES.alerts.name, { connection, prefix });
   const telemetry = new Queue(QUEUES.telemetry.name, { connection, prefix });
+  for (const queue of [alerts, telemetry]) queue.on('error', (err) => logger.warn({ queue: queue.name, err: err.message }, 'queue error'));
   registerQueueDepth(metrics.registry, [telemetry, alerts]);
   const workers: Worker[] = [];
 

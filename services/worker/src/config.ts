@@ -34,16 +34,20 @@ export const WorkerEnvSchema = z
     OPS_PORT: envInt(9102, { min: 0, max: 65535 }),
     LOG_LEVEL: envLogLevel,
   })
-  .superRefine((env, ctx) => {
-    const need = (name: keyof typeof env, why: string) => {
-      if (env[name] === undefined || env[name] === '') ctx.addIssue({ code: 'custom', path: [name], message: `required ${why}` });
-    };
-    if (env.INFLUX_API === 'v1') need('INFLUX_DB', 'with INFLUX_API=v1 (the database to write to)');
-    if (env.INFLUX_API === 'v2') {
-      need('INFLUX_ORG', 'with INFLUX_API=v2');
-      need('INFLUX_BUCKET', 'with INFLUX_API=v2');
-    }
-  });
+  // `when`: run even when other fields failed, so one start lists every problem.
+  .superRefine(
+    (env, ctx) => {
+      const need = (name: 'INFLUX_DB' | 'INFLUX_ORG' | 'INFLUX_BUCKET', why: string) => {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `required ${why}`, input: env[name] });
+      };
+      if (env.INFLUX_API === 'v1') need('INFLUX_DB', 'with INFLUX_API=v1 (the database to write to)');
+      if (env.INFLUX_API === 'v2') {
+        need('INFLUX_ORG', 'with INFLUX_API=v2');
+        need('INFLUX_BUCKET', 'with INFLUX_API=v2');
+      }
+    },
+    { when: () => true },
+  );
 
 export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
 

@@ -1,11 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { AlertRulesFileSchema, FAMILY_SPECS, type AlertRule, type Family } from '@city/schema';
+import type { z } from 'zod';
+import { AlertRulesFileSchema, FAMILY_SPECS, type AlertRule, type MetricSpec } from '@city/schema';
 
 export class AlertRulesError extends Error {
   override readonly name = 'AlertRulesError';
 }
 
-/** Parse a rules file's text; errors name the rule (by id when it has one) and the field. */
+/** "rule "pm25-high" field comparison: …", or "rule #3 …" for a rule with no usable id. */
+function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
+  const [, index, ...field] = issue.path;
+  if (typeof index !== 'number') return `${issue.path.join('.') || 'file'}: ${issue.message}`;
+  const id = (json as { rules: Array<{ id?: unknown }> }).rules[index]?.id;
+  return `rule ${typeof id === 'string' ? `"${id}"` : `#${index}`}${field.length ? ` field ${field.join('.')}` : ''}: ${issue.message}`;
+}
+
+/** Parse a rules file's text; every problem is listed, naming the rule (by id when it has one) and the field. */
 export function parseAlertRules(text: string, source: string): AlertRule[] {
   let json: unknown;
   try {
@@ -14,24 +23,14 @@ export function parseAlertRules(text: string, source: string): AlertRule[] {
     throw new AlertRulesError(`${source}: not JSON: ${(err as Error).message}`);
   }
   const parsed = AlertRulesFileSchema.safeParse(json);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const [, index, ...field] = issue.path;
-      const id = typeof index === 'number' ? (json as { rules: Array<{ id?: unknown }> }).rules[index]?.id : undefined;
-      const where = typeof index === 'number' ? `rule ${typeof id === 'string' ? `"${id}"` : `#${index}`}${field.length ? ` field ${field.join('.')}` : ''}` : issue.path.join('.') || 'file';
-      problems.push(`${where}: ${issue.message}`);
-    }
-  } else {
-    for (const rule of parsed.data.rules) {
-      const metrics = FAMILY_SPECS[rule.family as Family].metrics as Record<string, { kind: string }>;
-      if (metrics[rule.metric]?.kind === undefined || metrics[rule.metric]?.kind === 'boolean') {
-        problems.push(`rule "${rule.id}" field metric: ${rule.family} has no numeric metric "${rule.metric}"`);
-      }
-    }
-  }
-  if (problems.length > 0) throw new AlertRulesError(`${source}:\n  ${problems.join('\n  ')}`);
-  return parsed.data!.rules;
+  const problems = parsed.success
+    ? parsed.data.rules.flatMap((rule) => {
+        const spec = (FAMILY_SPECS[rule.family].metrics as Record<string, MetricSpec>)[rule.metric];
+        return spec === undefined || spec.kind === 'boolean' ? [`rule "${rule.id}" field metric: ${rule.family} has no numeric metric "${rule.metric}"`] : [];
+      })
+    : parsed.error.issues.map((issue) => describeIssue(issue, json));
+  if (problems.length > 0 || !parsed.success) throw new AlertRulesError(`${source}:\n  ${problems.join('\n  ')}`);
+  return parsed.data.rules;
 }
 
 export async function loadAlertRules(path: string): Promise<AlertRule[]> {
