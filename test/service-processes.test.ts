@@ -4,7 +4,10 @@ import mqtt from 'mqtt';
 import { QUEUES, createRedis } from '@city/queue';
 import { telemetryTopic } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
+import { createDelayProxy } from './support/delay-proxy.ts';
 import { freePort, spawnService, type ServiceProcess } from './support/processes.ts';
+import { createInfluxV1Database, dropInfluxV1Database, queryInfluxV1 } from './support/read-points.ts';
+import { eventually } from './support/start-pipeline.ts';
 
 const started: ServiceProcess[] = [];
 afterAll(() => {
@@ -71,5 +74,40 @@ describe('service processes', () => {
     await queue.obliterate({ force: true });
     await queue.close();
     redis.disconnect();
+  });
+
+  it('worker: on SIGTERM the batch being written reaches InfluxDB and its job completes before the process exits', async () => {
+    const prefix = uniqueName('wsigterm');
+    const db = prefix.replaceAll('-', '_');
+    await createInfluxV1Database(testEnv.influxV1Url, db);
+    // InfluxDB answers every request 1.5 s late: the write is still in flight when SIGTERM arrives.
+    const proxy = await createDelayProxy(testEnv.influxV1Url, 1500);
+    const worker = spawnService('worker', {
+      REDIS_URL: testEnv.redisUrl, QUEUE_PREFIX: prefix, INFLUX_URL: proxy.url, INFLUX_DB: db,
+      WORKER_ROLES: 'storage', OPS_PORT: String(await freePort()), LOG_LEVEL: 'info',
+    });
+    started.push(worker);
+    await worker.waitForLog(/worker running/);
+
+    const redis = createRedis(testEnv.redisUrl, 'worker');
+    const queue = new Queue(QUEUES.telemetry.name, { connection: redis, prefix });
+    const ts = Date.now() - 5000;
+    await queue.add(QUEUES.telemetry.jobName, { readings: [{ family: 'water', deviceId: 'wtr-sigterm-1', ts, receivedAt: ts, metrics: { pressure: 3.3 } }] });
+    await eventually(() => Promise.resolve(proxy.requests()), (n) => n > 0);
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await queue.getJobCounts('completed', 'active', 'waiting', 'failed')).toEqual({ completed: 1, active: 0, waiting: 0, failed: 0 });
+    expect(await storedPoints()).toEqual([{ time: ts, pressure: 3.3 }]);
+
+    await queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+    await proxy.close();
+    await dropInfluxV1Database(testEnv.influxV1Url, db);
+
+    function storedPoints() {
+      return queryInfluxV1(testEnv.influxV1Url, db, 'SELECT pressure FROM water');
+    }
   });
 });
