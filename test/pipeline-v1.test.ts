@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { alertTopic, telemetryTopic, type AlertEvent, type AlertRule } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
 import { createInfluxV1Database, dropInfluxV1Database, queryInfluxV1 } from './support/read-points.ts';
@@ -28,7 +28,7 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
   });
 
   it('stores readings published at QoS 1 with their measurement, tags, fields and event time', async () => {
-    device = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: 'aq-almaly-0001' });
+    device = await pipeline.connectDevice('airquality', 'aq-almaly-0001');
     await device.publishAsync(telemetryTopic('airquality', 'aq-almaly-0001'), JSON.stringify({ ts: t0, pm25: 21.5, pm10: 40, temperature: -18.5, relativeHumidity: 0.71, district: 'almaly' }), { qos: 1 });
     await device.publishAsync(
       telemetryTopic('traffic', 'trf-medeu-0002'),
@@ -59,12 +59,12 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
   });
 
   it('sends an operator the alert JSON when a reading crosses a threshold', async () => {
-    const operator = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: uniqueName('operator') });
+    const operator = await pipeline.connectOperator();
     const received: Array<{ topic: string; event: AlertEvent }> = [];
     operator.on('message', (topic, payload) => received.push({ topic, event: JSON.parse(payload.toString()) as AlertEvent }));
     await operator.subscribeAsync('city/v1/alerts/#', { qos: 1 });
 
-    const device2 = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: 'aq-medeu-0009' });
+    const device2 = await pipeline.connectDevice('airquality', 'aq-medeu-0009');
     await device2.publishAsync(telemetryTopic('airquality', 'aq-medeu-0009'), JSON.stringify({ ts: t0, pm25: 182.4, pm10: 240, district: 'medeu' }), { qos: 1 });
     await device2.publishAsync(telemetryTopic('airquality', 'aq-medeu-0009'), JSON.stringify({ ts: t0 + 1000, pm25: 12 }), { qos: 1 });
     await device2.endAsync();
@@ -85,7 +85,7 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
 
   it('dead-letters each kind of invalid payload with its reason, keeps the device connected, and stores the valid readings beside them', async () => {
     const id = 'aq-bad-0001';
-    const bad = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: id, reconnectPeriod: 0 });
+    const bad = await pipeline.connectDevice('airquality', id, { reconnectPeriod: 0 });
     let disconnected = false;
     bad.on('close', () => (disconnected = true));
     const topic = telemetryTopic('airquality', id);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt from 'mqtt';
 import { telemetryTopic } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
 import { exportVictoria } from './support/read-points.ts';
@@ -16,7 +15,7 @@ describe('pipeline: MQTT → Redis → worker → /api/v2/write through @influxd
     // VictoriaMetrics has no databases: a device id of this run's own keeps the series apart.
     const deviceId = uniqueName('trf');
     const t0 = Date.now() - 120_000;
-    const device = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: deviceId });
+    const device = await pipeline.connectDevice('traffic', deviceId);
     const readings = Array.from({ length: 50 }, (_, i) => ({ ts: t0 + i * 1000, intensity: 10 + i, occupancy: i / 100 }));
     await device.publishAsync(telemetryTopic('traffic', deviceId), JSON.stringify(readings.slice(0, 25)), { qos: 1 });
     for (const reading of readings.slice(25)) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { telemetryTopic } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
 import { createRedisServer, type RedisServer } from './support/processes.ts';
@@ -28,7 +28,7 @@ describe('Redis outage: no PUBACK while Redis is down, nothing lost when it is b
   it('withholds the PUBACK, then stores the reading the device resends after reconnecting, exactly once', async () => {
     const topic = telemetryTopic('water', 'wtr-outage-1');
     const t0 = Date.now() - 10_000;
-    device = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: 'wtr-outage-1', reconnectPeriod: 250 });
+    device = await pipeline.connectDevice('water', 'wtr-outage-1', { reconnectPeriod: 250 });
     let disconnects = 0;
     device.on('close', () => disconnects++);
     await device.publishAsync(topic, JSON.stringify({ ts: t0, pressure: 4.1 }), { qos: 1 });

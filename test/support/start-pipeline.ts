@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { Queue } from 'bullmq';
-import mqtt from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Redis } from 'ioredis';
 import { buildBroker, createBrokerMetrics, type Broker } from '@city/broker';
 import { createSink, type SinkConfig } from '@city/influx';
 import { createLogger } from '@city/logger';
 import { QUEUES, createDeadLetterStore, createRedis, type DeadLetterStore } from '@city/queue';
-import type { AlertRule } from '@city/schema';
+import type { AlertRule, Family } from '@city/schema';
 import { buildWorker, createWorkerMetrics, type TelemetryWorker } from '@city/worker';
 import { uniqueName } from './env.ts';
 
@@ -25,6 +25,13 @@ export interface Pipeline {
   worker: TelemetryWorker;
   deadLetters: DeadLetterStore;
   telemetryQueue: Queue;
+  /**
+   * An MQTT client connected as that device, with whatever credentials the broker requires of a device.
+   * Every test connects devices through this, never with `mqtt.connect` directly.
+   */
+  connectDevice(family: Family, deviceId: string, options?: IClientOptions): Promise<MqttClient>;
+  /** An MQTT client connected as an operator (may subscribe to alerts). */
+  connectOperator(options?: IClientOptions): Promise<MqttClient>;
   /** Stops everything this pipeline started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -71,6 +78,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     storageConcurrency: 2,
   });
 
+  const clients = new Set<MqttClient>();
+  const track = (client: MqttClient) => {
+    clients.add(client);
+    return client;
+  };
   let stopped = false;
   return {
     mqttUrl,
@@ -79,9 +91,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     worker,
     deadLetters,
     telemetryQueue,
+    async connectDevice(_family, deviceId, options = {}) {
+      return track(await mqtt.connectAsync(mqttUrl, { clientId: deviceId, reconnectPeriod: 250, ...options }));
+    },
+    async connectOperator(options = {}) {
+      return track(await mqtt.connectAsync(mqttUrl, { clientId: uniqueName('operator'), reconnectPeriod: 250, ...options }));
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await Promise.all([...clients].map((c) => c.endAsync(true)));
       await worker.close();
       await alertClient.endAsync(true);
       await broker.close();
