@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { telemetryTopic } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
-import { createRedisServer, type RedisServer } from './support/processes.ts';
+import { createRedisServer, type ServerProcess } from './support/processes.ts';
 import { createInfluxV1Database, dropInfluxV1Database, queryInfluxV1 } from './support/read-points.ts';
 import { eventually, startPipeline, type Pipeline } from './support/start-pipeline.ts';
 
 describe('Redis outage: no PUBACK while Redis is down, nothing lost when it is back', () => {
   const db = uniqueName('outage').replaceAll('-', '_');
-  let redis: RedisServer;
+  let redis: ServerProcess;
   let pipeline: Pipeline;
   let device: MqttClient;
 

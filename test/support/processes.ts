@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,37 +20,33 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-export interface RedisServer {
+/** A server process of a test's own, stopped and restarted on the same port and data dir. */
+export interface ServerProcess {
   url: string;
   start(): Promise<void>;
-  /** SIGTERM: Redis writes its AOF and exits, like a service stop. */
+  /** SIGTERM and wait: the server shuts down as a service stop would (Redis writes its AOF). */
   stop(): Promise<void>;
 }
 
-/**
- * A Redis of the test's own, configured as infra/services.sh configures ours (AOF, everysec, noeviction),
- * for tests that stop and restart it. Same port and data dir across restarts.
- */
-export async function createRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'city-redis-'));
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+function createServerProcess(name: string, url: string, port: number, spawnServer: () => ChildProcess): ServerProcess {
   let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
   return {
     url,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const up = await new Promise<boolean>((resolve) => {
-          const socket = net.connect(port, '127.0.0.1', () => {
-            socket.end();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        });
-        if (up) return;
-        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
+      child = spawnServer();
+      const deadline = Date.now() + 20_000;
+      while (!(await portAnswers(port))) {
+        if (Date.now() > deadline) throw new Error(`${name} on ${port} did not start`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -62,6 +58,24 @@ export async function createRedisServer(): Promise<RedisServer> {
       child = undefined;
     },
   };
+}
+
+/** A Redis configured as infra/services.sh configures ours (AOF, everysec, noeviction), for tests that stop it. */
+export async function createRedisServer(extraArgs: string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'city-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', ...extraArgs];
+  return createServerProcess('redis-server', `redis://127.0.0.1:${port}`, port, () => spawn('redis-server', args, { stdio: 'ignore' }));
+}
+
+/** An InfluxDB 1.x from infra's own config template, for tests that stop the database. */
+export async function createInfluxServer(): Promise<ServerProcess> {
+  const [port, rpcPort] = [await freePort(), await freePort()];
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'city-influx-'));
+  const template = await readFile(path.join(repoRoot, 'infra/conf/influxdb.conf.tmpl'), 'utf8');
+  const config = path.join(dir, 'influxdb.conf');
+  await writeFile(config, template.replaceAll('@DATA_DIR@', dir).replaceAll('@HTTP_PORT@', String(port)).replaceAll('@RPC_PORT@', String(rpcPort)));
+  return createServerProcess('influxd', `http://127.0.0.1:${port}`, port, () => spawn('influxd', ['-config', config], { stdio: 'ignore' }));
 }
 
 export interface ServiceProcess {
