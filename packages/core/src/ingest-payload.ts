@@ -1,64 +1,83 @@
 import type { z } from 'zod';
-import {
-  DEAD_LETTER_PAYLOAD_MAX_BYTES,
-  DEVICE_READING_SCHEMAS,
-  FAMILY_SPECS,
-  parseTopic,
-  type DeadLetterEntry,
-  type Family,
-  type Reading,
-  type ReasonCode,
-} from '@city/schema';
+import { DEVICE_READING_SCHEMAS, metricsOf, parseTopic, type DeadLetterEntry, type Family, type Reading, type ReasonCode } from '@city/schema';
+import { deadLetterEntry } from './dead-letter-entry.ts';
+import { DEFAULT_EVENT_TIME_WINDOW, judgeEventTime, type EventTimeWindow } from './judge-event-time.ts';
+import { looksLikeSenml, resolveSenml, resolvedRecordJson } from './resolve-senml.ts';
+import { senmlToCandidates } from './senml-to-candidates.ts';
 
-export interface IngestLimits {
+export interface IngestLimits extends Partial<EventTimeWindow> {
   /**
    * Largest payload accepted, in bytes.
    * @defaultValue 262144 (256 KiB)
    */
   maxPayloadBytes: number;
   /**
-   * Most readings in one batch array.
+   * Most readings in one batch array, or records in one SenML pack.
    * @defaultValue 1000
    */
   maxReadingsPerMessage: number;
 }
 
-export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxPayloadBytes: 262_144, maxReadingsPerMessage: 1000 };
+export const DEFAULT_INGEST_LIMITS: Required<IngestLimits> = { maxPayloadBytes: 262_144, maxReadingsPerMessage: 1000, ...DEFAULT_EVENT_TIME_WINDOW };
 
 export interface IngestInput {
   topic: string;
   payload: Uint8Array;
   clientId: string;
+  /** When the broker received the payload, epoch ms: the event time of readings without one, and "now" for the windows. */
   receivedAt: number;
 }
 
 export type IngestOutcome =
   /** Not a device telemetry topic the broker ingests (operators' alert topics): let MQTT route it. */
   | { kind: 'passthrough' }
-  /** Valid readings to enqueue, and rejects to dead-letter; either may be empty. */
-  | { kind: 'ingest'; readings: Reading[]; rejects: DeadLetterEntry[] };
+  /**
+   * Valid readings to enqueue, and rejects to dead-letter; either may be empty. `usesReceiveTime`: some reading
+   * took its event time from `receivedAt` (no `ts`, or a relative SenML time), so a resend would get another one.
+   */
+  | { kind: 'ingest'; readings: Reading[]; rejects: DeadLetterEntry[]; usesReceiveTime: boolean };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** One reading to judge: the object the family schema parses, and what to keep of it if it is rejected. */
+interface Candidate {
+  reading: unknown;
+  index: number | undefined;
+  /** For a dead letter: the reading alone (in a batch), or the whole payload; made only for a reject. */
+  raw: () => Uint8Array | string;
+  /** Set when the reading is already known to be bad (a SenML record that is not a metric). */
+  error?: { reason: ReasonCode; detail: string; index: number };
+  /** One of several readings of a batch array: it needs its own `ts`. */
+  needsTs?: boolean;
+  /** Its time is relative to the receive time (SenML). */
+  relativeTime?: boolean;
+}
+
 /**
- * Decide what becomes of one PUBLISH: which readings are valid, and why the others are not.
+ * Decide what becomes of one PUBLISH: which readings are valid, and why the others are not. Three payload shapes
+ * (docs/contract.md): one reading `{…}`, a batch array `[{…}, …]`, and a SenML pack (RFC 8428), told apart by
+ * content: a JSON array whose first record has a SenML label (`bn`, `n`, `v`…) is SenML.
  *
- * A batch array is judged reading by reading: one bad reading is dead-lettered on its own and the valid ones
- * beside it are stored, so a device never loses good data to a neighbour's typo.
+ * Each reading is judged on its own: one bad reading of a batch is dead-lettered with its index and the valid ones
+ * beside it are stored, so a device never loses good data to a neighbour's typo. A reading passes the family's
+ * schema (types, ranges, consistency between its metrics), then the event-time window: too far ahead or too old is
+ * rejected; old but inside the window is stored with `late: true`.
  */
 export function ingestPayload(input: IngestInput, limits: IngestLimits = DEFAULT_INGEST_LIMITS): IngestOutcome {
   const topic = parseTopic(input.topic);
   if (topic.kind === 'alert') return { kind: 'passthrough' };
+  const options = { ...DEFAULT_INGEST_LIMITS, ...limits };
 
   const reject = (reason: ReasonCode, detail: string, raw: Uint8Array | string, index?: number): IngestOutcome => ({
     kind: 'ingest',
     readings: [],
-    rejects: [deadLetter(input, reason, detail, raw, index)],
+    rejects: [deadLetterEntry(input, reason, detail, raw, index)],
+    usesReceiveTime: false,
   });
 
   if (topic.kind === 'invalid') return reject(topic.reason, topic.detail, input.payload);
-  if (input.payload.byteLength > limits.maxPayloadBytes) {
-    return reject('payload_too_large', `payload is ${input.payload.byteLength} bytes; the limit is ${limits.maxPayloadBytes}`, input.payload);
+  if (input.payload.byteLength > options.maxPayloadBytes) {
+    return reject('payload_too_large', `payload is ${input.payload.byteLength} bytes; the limit is ${options.maxPayloadBytes}`, input.payload);
   }
 
   let body: unknown;
@@ -70,35 +89,72 @@ export function ingestPayload(input: IngestInput, limits: IngestLimits = DEFAULT
 
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) return reject('empty_batch', 'batch array holds no readings', input.payload);
-  if (items.length > limits.maxReadingsPerMessage) {
-    return reject('batch_too_large', `batch holds ${items.length} readings; the limit is ${limits.maxReadingsPerMessage}`, input.payload);
+  if (items.length > options.maxReadingsPerMessage) {
+    return reject('batch_too_large', `batch holds ${items.length} readings; the limit is ${options.maxReadingsPerMessage}`, input.payload);
+  }
+
+  let candidates: Candidate[];
+  if (looksLikeSenml(body)) {
+    const resolved = resolveSenml(items, input.receivedAt);
+    if (!resolved.ok) return reject('invalid_senml', resolved.detail, input.payload, resolved.index);
+    if (resolved.records.length === 0) return reject('empty_batch', 'SenML pack holds base fields but no record', input.payload);
+    candidates = senmlToCandidates(resolved.records, topic.family).map((c) => ({
+      reading: c.reading,
+      index: c.index,
+      raw: () => JSON.stringify(c.resolved.map(resolvedRecordJson)),
+      relativeTime: c.relativeTime,
+      ...(c.error ? { error: c.error } : {}),
+    }));
+  } else {
+    const batch = Array.isArray(body);
+    candidates = items.map((item: unknown, i) => ({
+      reading: item,
+      index: batch ? i : undefined,
+      raw: () => (batch ? JSON.stringify(item) : input.payload),
+      needsTs: items.length > 1,
+    }));
   }
 
   const schema = DEVICE_READING_SCHEMAS[topic.family];
+  const window: EventTimeWindow = { maxFutureMs: options.maxFutureMs, maxAgeMs: options.maxAgeMs, lateAfterMs: options.lateAfterMs };
   const readings: Reading[] = [];
   const rejects: DeadLetterEntry[] = [];
-  items.forEach((item, i) => {
-    const index = Array.isArray(body) ? i : undefined;
-    const parsed = schema.safeParse(item);
+  let usesReceiveTime = false;
+  for (const candidate of candidates) {
+    const deadLetter = (reason: ReasonCode, detail: string, index = candidate.index) =>
+      rejects.push(deadLetterEntry(input, reason, detail, candidate.raw(), index));
+    if (candidate.error !== undefined) {
+      deadLetter(candidate.error.reason, candidate.error.detail, candidate.error.index);
+      continue;
+    }
+    const parsed = schema.safeParse(candidate.reading);
     if (!parsed.success) {
       const { reason, detail } = explain(parsed.error);
-      rejects.push(deadLetter(input, reason, detail, Array.isArray(body) ? JSON.stringify(item) : input.payload, index));
-      return;
+      deadLetter(reason, detail);
+      continue;
     }
     const data = parsed.data as Record<string, unknown>;
     // Readings of one message share a receive time; stored under it they would overwrite each other.
-    if (items.length > 1 && data.ts === undefined) {
-      rejects.push(deadLetter(input, 'invalid_timestamp', 'ts: every reading of a batch array needs its own ts', JSON.stringify(item), index));
-      return;
+    if (candidate.needsTs === true && data.ts === undefined) {
+      deadLetter('invalid_timestamp', 'ts: every reading of a batch array needs its own ts');
+      continue;
     }
-    readings.push(toReading(topic.family, topic.deviceId, data, input.receivedAt));
-  });
-  return { kind: 'ingest', readings, rejects };
+    const reading = toReading(topic.family, topic.deviceId, data, input.receivedAt);
+    const verdict = judgeEventTime(reading.ts, input.receivedAt, window);
+    if (!verdict.ok) {
+      deadLetter(verdict.reason, verdict.detail);
+      continue;
+    }
+    if (verdict.late) reading.late = true;
+    if (data.ts === undefined || candidate.relativeTime === true) usesReceiveTime = true;
+    readings.push(reading);
+  }
+  return { kind: 'ingest', readings, rejects, usesReceiveTime };
 }
 
 function toReading(family: Family, deviceId: string, data: Record<string, unknown>, receivedAt: number): Reading {
   const metrics: Record<string, number | boolean> = {};
-  for (const name of Object.keys(FAMILY_SPECS[family].metrics)) {
+  for (const name of Object.keys(metricsOf(family))) {
     const value = data[name];
     if (typeof value === 'number' || typeof value === 'boolean') metrics[name] = value;
   }
@@ -129,36 +185,11 @@ function reasonOf(issue: z.core.$ZodIssue | undefined): ReasonCode {
     case 'too_big':
     case 'too_small':
       return 'out_of_range';
-    case 'custom':
-      return issue.params?.reason === 'no_metrics' ? 'no_metrics' : 'invalid_type';
+    case 'custom': {
+      const reason = issue.params?.reason as ReasonCode | undefined;
+      return reason === 'no_metrics' || reason === 'inconsistent_metrics' ? reason : 'invalid_type';
+    }
     default:
       return 'invalid_type';
   }
-}
-
-function deadLetter(input: IngestInput, reason: ReasonCode, detail: string, raw: Uint8Array | string, index: number | undefined): DeadLetterEntry {
-  const bytes = typeof raw === 'string' ? new TextEncoder().encode(raw) : raw;
-  const kept = bytes.subarray(0, DEAD_LETTER_PAYLOAD_MAX_BYTES);
-  let payload: string;
-  let payloadEncoding: DeadLetterEntry['payloadEncoding'] = 'utf8';
-  try {
-    payload = decoder.decode(kept);
-  } catch {
-    // Not UTF-8 (or cut inside a character): keep the bytes exactly.
-    payload = Buffer.from(kept).toString('base64');
-    payloadEncoding = 'base64';
-  }
-  const entry: DeadLetterEntry = {
-    reason,
-    detail,
-    topic: input.topic,
-    clientId: input.clientId,
-    receivedAt: input.receivedAt,
-    payload,
-    payloadEncoding,
-    payloadBytes: bytes.byteLength,
-    truncated: kept.byteLength < bytes.byteLength,
-  };
-  if (index !== undefined) entry.index = index;
-  return entry;
 }

@@ -19,3 +19,11 @@ describe('toLineProtocol', () => {
     expect(line).not.toMatch(/\d+i\b/);
   });
 });
+
+describe('toLineProtocol flags', () => {
+  it('writes late and counterReset as boolean fields beside the metrics, only when set', () => {
+    const base = { family: 'water' as const, deviceId: 'w-1', ts: 5, receivedAt: 9, metrics: { waterConsumption: 3 } };
+    expect(toLineProtocol({ ...base, late: true, counterReset: true })).toBe('water,device=w-1,family=water waterConsumption=3,late=true,counterReset=true 5');
+    expect(toLineProtocol(base)).toBe('water,device=w-1,family=water waterConsumption=3 5');
+  });
+});

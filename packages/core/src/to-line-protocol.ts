@@ -6,7 +6,7 @@ const escapeKey = (s: string) => s.replace(/[,=\s]/g, (c) => `\\${c}`);
 
 /**
  * One reading as one InfluxDB line, with millisecond precision:
- * `{measurement},device={id},family={family}[,district={d}] {metric}={value},... {ts}`.
+ * `{measurement},device={id},family={family}[,district={d}] {metric}={value},...[,late=true][,counterReset=true] {ts}`.
  *
  * Numbers are always written as floats (no `i` suffix) so a counter that reports 12 and later 12.5 never hits
  * a field type conflict (`String(number)` is the shortest round-tripping form, and line protocol parses `1e+21`). The timestamp is the reading's event time, never the write time, so a replayed batch
@@ -19,5 +19,8 @@ export function toLineProtocol(reading: Reading): string {
   for (const [name, value] of Object.entries(reading.metrics)) {
     fields += `${fields === '' ? '' : ','}${escapeKey(name)}=${String(value)}`;
   }
+  // Flags are written only when set: a point without the field is simply neither late nor after a reset.
+  if (reading.late === true) fields += ',late=true';
+  if (reading.counterReset === true) fields += ',counterReset=true';
   return `${line} ${fields} ${reading.ts}`;
 }

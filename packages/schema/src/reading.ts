@@ -16,7 +16,14 @@ export const ReadingSchema = z.object({
   receivedAt: z.number().int(),
   district: DistrictSchema.optional(),
   metrics: z.record(z.string(), z.union([z.number(), z.boolean()])),
+  /** The event time is older than the late threshold: stored, and marked so (field `late=true`). */
+  late: z.literal(true).optional(),
+  /** A cumulative metric went back since the device's previous reading (reset, replacement, rollover): field `counterReset=true`. */
+  counterReset: z.literal(true).optional(),
 });
+
+/** Fields the storage writes beside the metrics; no metric may take these names. */
+export const READING_FLAGS = ['late', 'counterReset'] as const;
 export type Reading = z.infer<typeof ReadingSchema>;
 
 /** One job on the telemetry queue: a micro-batch of readings. */

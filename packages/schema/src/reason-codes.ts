@@ -15,6 +15,11 @@ export const REASON_CODES = [
   'no_metrics',
   'out_of_range',
   'invalid_timestamp',
+  'timestamp_in_future',
+  'timestamp_too_old',
+  'unsupported_unit',
+  'inconsistent_metrics',
+  'invalid_senml',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

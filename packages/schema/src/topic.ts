@@ -20,6 +20,11 @@ export function telemetryTopic(family: Family, deviceId: string): string {
   return `${TOPIC_ROOT}/${family}/${deviceId}/telemetry`;
 }
 
+/** Where the broker tells a device why its payload was rejected; only that device may subscribe to it. */
+export function deviceErrorsTopic(family: Family, deviceId: string): string {
+  return `${TOPIC_ROOT}/${family}/${deviceId}/errors`;
+}
+
 export function alertTopic(severity: string, family: string, deviceId: string): string {
   return `${ALERT_TOPIC_ROOT}/${severity}/${family}/${deviceId}`;
 }
