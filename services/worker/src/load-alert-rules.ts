@@ -1,38 +1,52 @@
 import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { AlertRulesFileSchema, FAMILY_SPECS, type AlertRule, type MetricSpec } from '@city/schema';
+import { AlertRulesFileSchema, type AlertRule, type AlertRulesFile } from '@city/schema';
 
 export class AlertRulesError extends Error {
   override readonly name = 'AlertRulesError';
 }
 
-/** "rule "pm25-high" field comparison: …", or "rule #3 …" for a rule with no usable id. */
-function describeIssue(issue: z.core.$ZodIssue, json: unknown): string {
-  const [, index, ...field] = issue.path;
-  if (typeof index !== 'number') return `${issue.path.join('.') || 'file'}: ${issue.message}`;
-  const id = (json as { rules: Array<{ id?: unknown }> }).rules[index]?.id;
-  return `rule ${typeof id === 'string' ? `"${id}"` : `#${index}`}${field.length ? ` field ${field.join('.')}` : ''}: ${issue.message}`;
+/** `rule "pm25-24h" field levels.1.threshold: …`, or `rule #3 …` for a rule with no usable id. */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const [section, index, ...field] = issue.path;
+  if (typeof index !== 'number' || (section !== 'rules' && section !== 'maintenance')) return `${issue.path.join('.') || 'file'}: ${issue.message}`;
+  const id = (input as Record<string, Array<{ id?: unknown }>>)[section]?.[index]?.id;
+  const what = section === 'rules' ? 'rule' : 'maintenance window';
+  return `${what} ${typeof id === 'string' ? `"${id}"` : `#${index}`}${field.length ? ` field ${field.join('.')}` : ''}: ${issue.message}`;
 }
 
-/** Parse a rules file's text; every problem is listed, naming the rule (by id when it has one) and the field. */
-export function parseAlertRules(text: string, source: string): AlertRule[] {
-  let json: unknown;
+/**
+ * Parses a rules file (YAML, or JSON when `source` ends in `.json`). Every problem is listed, naming the rule (by
+ * id when it has one) and the field; a rule for a family or metric the device contract does not have is one.
+ */
+export function parseAlertRulesFile(text: string, source: string): AlertRulesFile {
+  let input: unknown;
   try {
-    json = JSON.parse(text);
+    input = source.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
-    throw new AlertRulesError(`${source}: not JSON: ${(err as Error).message}`);
+    throw new AlertRulesError(`${source}: not ${source.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
-  const parsed = AlertRulesFileSchema.safeParse(json);
-  const problems = parsed.success
-    ? parsed.data.rules.flatMap((rule) => {
-        const spec = (FAMILY_SPECS[rule.family].metrics as Record<string, MetricSpec>)[rule.metric];
-        return spec === undefined || spec.kind === 'boolean' ? [`rule "${rule.id}" field metric: ${rule.family} has no numeric metric "${rule.metric}"`] : [];
-      })
-    : parsed.error.issues.map((issue) => describeIssue(issue, json));
-  if (problems.length > 0 || !parsed.success) throw new AlertRulesError(`${source}:\n  ${problems.join('\n  ')}`);
-  return parsed.data.rules;
+  const parsed = AlertRulesFileSchema.safeParse(input);
+  if (!parsed.success) throw new AlertRulesError(`${source}:\n  ${parsed.error.issues.map((issue) => describeIssue(issue, input)).join('\n  ')}`);
+  return parsed.data;
+}
+
+export async function loadAlertRulesFile(path: string): Promise<AlertRulesFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new AlertRulesError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  return parseAlertRulesFile(text, path);
+}
+
+/** The rules of a file's text (no maintenance windows). */
+export function parseAlertRules(text: string, source: string): AlertRule[] {
+  return parseAlertRulesFile(text, source).rules;
 }
 
 export async function loadAlertRules(path: string): Promise<AlertRule[]> {
-  return parseAlertRules(await readFile(path, 'utf8'), path);
+  return (await loadAlertRulesFile(path)).rules;
 }
