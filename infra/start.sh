@@ -42,6 +42,19 @@ run_service() { # NAME OPS_URL: start services/NAME in the background, wait unti
   tail -n 20 "$LOGS/$name.log" >&2
   exit 1
 }
+# Accounts and devices live in the device registry (Redis): only registered clients get into the broker.
+city() { node --import tsx services/cli/src/main.ts --redis-url "$REDIS_URL" --prefix "${QUEUE_PREFIX:-city}" "$@"; }
+issue_token() { # NAME ROLE: a fresh token for an operator account, creating the account if needed (only hashes are kept)
+  city operators rotate "$1" 2>/dev/null || city operators add "$1" --role "$2" 2>/dev/null
+}
+CREDENTIALS=$ROOT/.data/dev/credentials
+mkdir -p "$CREDENTIALS" && chmod 700 "$CREDENTIALS"
+if [[ -z ${ALERT_MQTT_PASSWORD:-} ]]; then # the worker's alert role publishes with a service account
+  export ALERT_MQTT_USERNAME=operator:alerts ALERT_MQTT_PASSWORD
+  ALERT_MQTT_PASSWORD=$(issue_token alerts service) || { echo "start: cannot create the worker's service account in $REDIS_URL" >&2; exit 1; }
+fi
+(umask 077 && issue_token console operator >"$CREDENTIALS/operator-console.token") # for `npm run alerts`
+
 run_service broker "$BROKER_OPS"
 run_service worker "$WORKER_OPS"
 
@@ -49,7 +62,8 @@ cat >&2 <<MSG
 
   The city is running.
     MQTT broker       mqtt://127.0.0.1:$MQTT_PORT   (devices publish to city/v1/{family}/{deviceId}/telemetry)
-    Alerts            npm run alerts                 (or any MQTT client: subscribe to city/v1/alerts/#)
+    Alerts            npm run alerts                 (as operator:console; its token: .data/dev/credentials/)
+    Devices           pnpm -s city devices --help    (register one: it prints the token the device logs in with)
     Latest readings   npm run readings               (InfluxDB $INFLUX_URL, database $INFLUX_DB)
     Dead letters      npm run dead-letters           (rejected payloads, with reasons)
     Metrics, health   $BROKER_OPS/metrics  $WORKER_OPS/metrics  (/healthz, /readyz)
@@ -60,5 +74,6 @@ cat >&2 <<MSG
 MSG
 
 node --import tsx simulators/city/src/main.ts --url "mqtt://127.0.0.1:$MQTT_PORT" \
+  --provision --redis-url "$REDIS_URL" --prefix "${QUEUE_PREFIX:-city}" --credentials-file "$CREDENTIALS/simulator.json" \
   --devices "${SIM_DEVICES:-5}" --interval-ms "${SIM_INTERVAL_MS:-2000}" \
   --invalid-rate "${SIM_INVALID_RATE:-0.02}" --over-threshold-rate "${SIM_OVER_THRESHOLD_RATE:-0.02}" >/dev/null

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { alertTopic, telemetryTopic, type AlertEvent, type AlertRule } from '@city/schema';
+import { AlertRuleSchema, activeAlertTopic, alertTopic, telemetryTopic, type AlertEvent } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
 import { createInfluxV1Database, dropInfluxV1Database, queryInfluxV1 } from './support/read-points.ts';
 import { eventually, startPipeline, type Pipeline } from './support/start-pipeline.ts';
 
-const rules: AlertRule[] = [
-  { id: 'pm25-high', family: 'airquality', metric: 'pm25', comparison: 'above', threshold: 75, severity: 'high' },
-  { id: 'congestion', family: 'traffic', metric: 'occupancy', comparison: 'above', threshold: 0.85, severity: 'medium' },
-];
+const rules = [
+  { id: 'pm25-high', kind: 'threshold', family: 'airquality', metric: 'pm25', comparison: 'above', levels: [{ severity: 'high', threshold: 75 }] },
+  { id: 'congestion', kind: 'threshold', family: 'traffic', metric: 'occupancy', comparison: 'above', levels: [{ severity: 'medium', threshold: 0.85 }] },
+].map((rule) => AlertRuleSchema.parse(rule));
 
 describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alerts to MQTT', () => {
   const db = uniqueName('e2e').replaceAll('-', '_');
@@ -30,7 +30,8 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
   it('stores readings published at QoS 1 with their measurement, tags, fields and event time', async () => {
     device = await pipeline.connectDevice('airquality', 'aq-almaly-0001');
     await device.publishAsync(telemetryTopic('airquality', 'aq-almaly-0001'), JSON.stringify({ ts: t0, pm25: 21.5, pm10: 40, temperature: -18.5, relativeHumidity: 0.71, district: 'almaly' }), { qos: 1 });
-    await device.publishAsync(
+    // Each device may publish only to its own topics (the ACL): one client per device.
+    await (await pipeline.connectDevice('traffic', 'trf-medeu-0002')).publishAsync(
       telemetryTopic('traffic', 'trf-medeu-0002'),
       JSON.stringify([
         { ts: new Date(t0).toISOString(), intensity: 42, averageVehicleSpeed: 38.5, occupancy: 0.31, congested: false },
@@ -38,8 +39,8 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
       ]),
       { qos: 1 },
     );
-    await device.publishAsync(telemetryTopic('electricity', 'elc-1'), JSON.stringify({ ts: t0, voltage: 229.4, frequency: 50.01, activeEnergyImport: 1234.5 }), { qos: 1 });
-    await device.publishAsync(telemetryTopic('water', 'wtr-1'), JSON.stringify({ ts: t0, waterConsumption: 872.113, flow: 410, pressure: 3.9 }), { qos: 1 });
+    await (await pipeline.connectDevice('electricity', 'elc-1')).publishAsync(telemetryTopic('electricity', 'elc-1'), JSON.stringify({ ts: t0, voltage: 229.4, frequency: 50.01, activeEnergyImport: 1234.5 }), { qos: 1 });
+    await (await pipeline.connectDevice('water', 'wtr-1')).publishAsync(telemetryTopic('water', 'wtr-1'), JSON.stringify({ ts: t0, waterConsumption: 872.113, flow: 410, pressure: 3.9 }), { qos: 1 });
 
     const air = await eventually(() => select('SELECT * FROM airquality'), (rows) => rows.length === 1);
     expect(air).toEqual([
@@ -60,8 +61,9 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
 
   it('sends an operator the alert JSON when a reading crosses a threshold', async () => {
     const operator = await pipeline.connectOperator();
-    const received: Array<{ topic: string; event: AlertEvent }> = [];
-    operator.on('message', (topic, payload) => received.push({ topic, event: JSON.parse(payload.toString()) as AlertEvent }));
+    const received: Array<{ topic: string; event: AlertEvent | null }> = [];
+    // An empty payload clears the retained alert topic.
+    operator.on('message', (topic, payload) => received.push({ topic, event: payload.length === 0 ? null : (JSON.parse(payload.toString()) as AlertEvent) }));
     await operator.subscribeAsync('city/v1/alerts/#', { qos: 1 });
 
     const device2 = await pipeline.connectDevice('airquality', 'aq-medeu-0009');
@@ -69,18 +71,22 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
     await device2.publishAsync(telemetryTopic('airquality', 'aq-medeu-0009'), JSON.stringify({ ts: t0 + 1000, pm25: 12 }), { qos: 1 });
     await device2.endAsync();
 
-    await eventually(() => Promise.resolve(received.length), (n) => n >= 1);
+    // Raised by the first reading, resolved by the second: each on the stream topic, and the retained topic set then cleared.
+    await eventually(() => Promise.resolve(received.length), (n) => n >= 4);
     await new Promise((r) => setTimeout(r, 300)); // an extra, wrong alert would arrive in this time
     await operator.endAsync();
-    expect(received).toEqual([
-      {
-        topic: alertTopic('high', 'airquality', 'aq-medeu-0009'),
-        event: {
-          id: `pm25-high:aq-medeu-0009:${t0}`, rule: 'pm25-high', severity: 'high', family: 'airquality', device: 'aq-medeu-0009',
-          district: 'medeu', metric: 'pm25', value: 182.4, threshold: 75, comparison: 'above', eventTime: new Date(t0).toISOString(),
-        },
-      },
+    const stream = received.filter((m) => m.topic === alertTopic('high', 'airquality', 'aq-medeu-0009')).map((m) => m.event!).sort((a, b) => a.seq - b.seq);
+    const common = {
+      type: 'Alert', category: 'environment', subCategory: 'airPollution', severity: 'high', dateIssued: new Date(t0).toISOString(), alertSource: 'aq-medeu-0009',
+      alertId: `pm25-high:aq-medeu-0009:${t0}`, rule: 'pm25-high', ruleKind: 'threshold', family: 'airquality', device: 'aq-medeu-0009', district: 'medeu',
+      metric: 'pm25', threshold: 75, comparison: 'above', flapping: false, silenced: false,
+    };
+    expect(stream).toEqual([
+      { ...common, id: 'pm25-high:aq-medeu-0009:1', seq: 1, transition: 'raised', state: 'active', value: 182.4, dateObserved: new Date(t0).toISOString() },
+      { ...common, id: 'pm25-high:aq-medeu-0009:2', seq: 2, transition: 'resolved', state: 'resolved', resolvedBy: 'engine', value: 12, dateObserved: new Date(t0 + 1000).toISOString() },
     ]);
+    expect(received.filter((m) => m.topic === activeAlertTopic('pm25-high', 'aq-medeu-0009')).map((m) => m.event?.transition ?? 'cleared')).toEqual(['raised', 'cleared']);
+    expect(received).toHaveLength(4);
   });
 
   it('dead-letters each kind of invalid payload with its reason, keeps the device connected, and stores the valid readings beside them', async () => {
@@ -97,8 +103,7 @@ describe('pipeline: MQTT → Redis → worker → InfluxDB 1.6.7 (v1 API), alert
       [topic, '{"ts": 1700000000, "pm25": 3}', 'invalid_timestamp'],
       [topic, '[]', 'empty_batch'],
       [topic, '{"ts": 1767225600000}', 'no_metrics'],
-      [`city/v1/sewage/${id}/telemetry`, '{"level": 1}', 'unknown_family'],
-      ['city/v2/whatever', '{}', 'unknown_topic'],
+      // A topic other than its own is refused by the ACL before ingestion: test/device-access.test.ts.
     ];
     for (const [t, payload] of cases) await bad.publishAsync(t, payload, { qos: 1 });
     // A batch array with one bad reading between two good ones.

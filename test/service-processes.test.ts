@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import mqtt from 'mqtt';
 import { QUEUES, createRedis } from '@city/queue';
+import { createDeviceRegistry } from '@city/registry';
 import { telemetryTopic } from '@city/schema';
 import { testEnv, uniqueName } from './support/env.ts';
 import { createDelayProxy } from './support/delay-proxy.ts';
@@ -38,7 +39,7 @@ describe('service processes', () => {
   it('worker: a rules file with a mistake names the rule and the field, exit code 1', async () => {
     const { writeFile } = await import('node:fs/promises');
     const path = `/tmp/${uniqueName('rules')}.json`;
-    await writeFile(path, JSON.stringify({ version: 1, rules: [{ id: 'pm', family: 'airquality', metric: 'pm25', comparison: 'over', threshold: 75, severity: 'high' }] }));
+    await writeFile(path, JSON.stringify({ version: 2, rules: [{ id: 'pm', kind: 'threshold', family: 'airquality', metric: 'pm25', comparison: 'over', levels: [{ severity: 'high', threshold: 75 }] }] }));
     const worker = spawnService('worker', { INFLUX_DB: 'x', ALERT_RULES_FILE: path });
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toMatch(/rule "pm" field comparison: .*"above".*"below"/);
@@ -54,7 +55,12 @@ describe('service processes', () => {
     });
     started.push(broker);
     await broker.waitForLog(/broker listening/);
-    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'trf-sigterm-1', reconnectPeriod: 0 });
+    // The broker only lets registered devices in: provision this one under the broker's prefix, as the CLI would.
+    const admin = createRedis(testEnv.redisUrl, 'worker');
+    const registry = createDeviceRegistry({ redis: admin, prefix });
+    const added = await registry.addDevice({ id: 'trf-sigterm-1', family: 'traffic', enabled: true });
+    if (!added.ok) throw new Error('trf-sigterm-1 exists under a fresh prefix');
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'trf-sigterm-1', username: 'trf-sigterm-1', password: added.token, reconnectPeriod: 0 });
     let acked = false;
     const publish = device.publishAsync(telemetryTopic('traffic', 'trf-sigterm-1'), JSON.stringify({ intensity: 17 }), { qos: 1 }).then(() => (acked = true));
     await new Promise((r) => setTimeout(r, 300));
@@ -74,6 +80,8 @@ describe('service processes', () => {
     await queue.obliterate({ force: true });
     await queue.close();
     redis.disconnect();
+    await registry.deleteDevice('trf-sigterm-1');
+    admin.disconnect();
   });
 
   it('worker: on SIGTERM the batch being written reaches InfluxDB and its job completes before the process exits', async () => {

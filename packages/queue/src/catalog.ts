@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
-import { AlertEventSchema, TelemetryBatchSchema } from '@city/schema';
+import { AlertEventSchema, AlertWebhookJobSchema, TelemetryBatchSchema } from '@city/schema';
+import { z } from 'zod';
 
 /**
  * Every queue, the schema of its jobs, and who retries what. Producers and consumers both read this,
@@ -34,6 +35,37 @@ export const QUEUES = {
       removeOnComplete: { age: 86_400, count: 100_000 },
       removeOnFail: { age: 7 * 86_400 },
     } satisfies JobsOptions,
+  },
+  /** Alert transitions for the `alerts` measurement: alerts role → storage role (it has the sink). */
+  alertHistory: {
+    name: 'alert-history',
+    jobName: 'event',
+    schema: AlertEventSchema,
+    jobOptions: {
+      attempts: 12,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: false,
+    } satisfies JobsOptions,
+  },
+  /** One alert event to one webhook. Retried with backoff; the failed set is the dead letter, kept for replay. */
+  alertWebhooks: {
+    name: 'alert-webhooks',
+    jobName: 'delivery',
+    schema: AlertWebhookJobSchema,
+    jobOptions: {
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: false,
+    } satisfies JobsOptions,
+  },
+  /** Periodic deadman sweeps: a job scheduler puts one job per tick, so one worker sweeps at a time. */
+  alertSweeps: {
+    name: 'alert-sweeps',
+    jobName: 'deadman',
+    schema: z.object({}),
+    jobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
 } as const;
 

@@ -1,30 +1,70 @@
-export { FAMILIES, FAMILY_SPECS, FamilySchema, isFamily, type Family, type FamilySpec, type MetricSpec } from './families.ts';
+export {
+  FAMILIES,
+  FAMILY_SPECS,
+  FamilySchema,
+  cumulativeMetricsOf,
+  isFamily,
+  metricsOf,
+  type ConsistencyRule,
+  type Family,
+  type FamilySpec,
+  type MetricSpec,
+} from './families.ts';
+export { QUANTITIES, UNITS, isUnitSymbol, unitsOfQuantityOf, type Quantity, type UnitSpec, type UnitSymbol } from './units.ts';
 export {
   ALERT_TOPIC_ROOT,
   DEVICE_ID_PATTERN,
   TOPIC_ROOT,
   alertTopic,
+  deviceErrorsTopic,
   parseTopic,
   telemetryTopic,
   type ParsedTopic,
 } from './topic.ts';
 export { REASON_CODES, type ReasonCode } from './reason-codes.ts';
+export { REASON_DESCRIPTIONS } from './reason-descriptions.ts';
 export {
   DEVICE_READING_SCHEMAS,
   DistrictSchema,
+  EVENT_TIME_DEFAULTS,
   EventTimeSchema,
   MAX_EVENT_TIME_MS,
   MIN_EVENT_TIME_MS,
+  inconsistencies,
   type DeviceReading,
 } from './device-payload.ts';
-export { ReadingSchema, TelemetryBatchSchema, type Reading, type TelemetryBatch } from './reading.ts';
+export { READING_FLAGS, ReadingSchema, TelemetryBatchSchema, type Reading, type TelemetryBatch } from './reading.ts';
 export { DEAD_LETTER_PAYLOAD_MAX_BYTES, DeadLetterEntrySchema, type DeadLetterEntry } from './dead-letter.ts';
 export {
+  ALERT_STATES,
+  ALERT_TRANSITIONS,
   AlertEventSchema,
+  AlertLevelSchema,
+  AlertMatchSchema,
   AlertRuleSchema,
   AlertRulesFileSchema,
+  AlertSignalSchema,
+  AlertWebhookJobSchema,
+  DERIVED_METRICS,
+  DeadmanRuleSchema,
   SEVERITIES,
+  SeveritySchema,
+  SilenceSchema,
+  ThresholdRuleSchema,
+  activeAlertTopic,
+  alertableMetric,
   type AlertEvent,
+  type AlertLevel,
+  type AlertMatch,
   type AlertRule,
+  type AlertRuleInput,
+  type AlertRulesFile,
+  type AlertSignal,
+  type AlertStateName,
+  type AlertTransition,
+  type AlertWebhookJob,
+  type DeadmanRule,
   type Severity,
+  type Silence,
+  type ThresholdRule,
 } from './alert.ts';

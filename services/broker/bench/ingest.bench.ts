@@ -12,6 +12,7 @@ import mqtt from 'mqtt';
 import { ingestPayload } from '@city/core';
 import { createLogger } from '@city/logger';
 import { QUEUES, createDeadLetterStore, createRedis } from '@city/queue';
+import { createDeviceRegistry } from '@city/registry';
 import { telemetryTopic } from '@city/schema';
 import { buildBroker, createBrokerMetrics } from '../src/index.ts';
 
@@ -19,7 +20,9 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 50);
 const perClient = Number(process.env.BENCH_MESSAGES ?? 2000);
 const window = Number(process.env.BENCH_WINDOW ?? 64);
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:16379';
-const payload = (i: number) => JSON.stringify({ ts: Date.UTC(2026, 0, 15) + i, pm25: 20 + (i % 50), pm10: 40 + (i % 60), temperature: -12.5, relativeHumidity: 0.8 });
+// Event times inside the accept window (EVENT_TIME_MAX_AGE_MS), so readings are accepted, not rejected as too old.
+const benchStart = Date.now() - 60_000;
+const payload = (i: number) => JSON.stringify({ ts: benchStart + i, pm25: 20 + (i % 50), pm10: 40 + (i % 60), temperature: -12.5, relativeHumidity: 0.8 });
 
 function pureIngest(): void {
   const n = 200_000;
@@ -36,7 +39,13 @@ async function brokerThroughput(): Promise<void> {
   const prefix = `bench-${process.pid}`;
   const redis = createRedis(redisUrl, 'producer');
   const queue = new Queue(QUEUES.telemetry.name, { connection: redis, prefix });
+  // Devices log in as production devices do: registered, with a token each.
+  const admin = createRedis(redisUrl, 'worker');
+  const registry = createDeviceRegistry({ redis: admin, prefix });
+  const { added } = await registry.importDevices(Array.from({ length: clients }, (_, i) => ({ id: `aq-bench-${i}`, family: 'airquality' as const, enabled: true })));
+  const tokens = new Map(added.map(({ id, token }) => [id, token]));
   const broker = await buildBroker({
+    registry: createDeviceRegistry({ redis, prefix }),
     logger: createLogger({ name: 'bench', level: 'silent' }),
     metrics: createBrokerMetrics(),
     telemetryQueue: queue,
@@ -48,7 +57,9 @@ async function brokerThroughput(): Promise<void> {
   const server = net.createServer(broker.aedes.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  const devices = await Promise.all(Array.from({ length: clients }, (_, i) => mqtt.connectAsync(url, { clientId: `aq-bench-${i}` })));
+  const devices = await Promise.all(
+    Array.from({ length: clients }, (_, i) => mqtt.connectAsync(url, { clientId: `aq-bench-${i}`, username: `aq-bench-${i}`, password: tokens.get(`aq-bench-${i}`)! })),
+  );
 
   const latencies: number[] = [];
   const start = performance.now();
@@ -85,6 +96,8 @@ async function brokerThroughput(): Promise<void> {
   server.close();
   await queue.obliterate({ force: true });
   await queue.close();
+  for (const { id } of added) await registry.deleteDevice(id);
+  admin.disconnect();
   redis.disconnect();
 }
 

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REASON_CODES, FAMILIES } from '@city/schema';
+import { createLimitMetrics } from './limits/limit-metrics.ts';
+import { createAccessMetrics } from './access-metrics.ts';
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;
 
@@ -20,6 +22,10 @@ export function createBrokerMetrics(registry = new Registry()) {
       registers,
     }),
     connectedClients: new Gauge({ name: 'city_broker_connected_clients', help: 'Connected MQTT clients', registers }),
+    /** Connection, packet, rate and session limits (limits/limit-metrics.ts). */
+    ...createLimitMetrics(registers),
+    /** Authentication, ACL denials and revoked connections (access-metrics.ts). */
+    ...createAccessMetrics(registers),
   };
   // Every label value exists from the start, so dashboards see a 0 rather than no series.
   for (const family of FAMILIES) metrics.readingsAccepted.labels(family);

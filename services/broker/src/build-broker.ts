@@ -1,14 +1,32 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
+import type { DeviceRegistry } from '@city/registry';
+import { createBrokerAccess, type BrokerAccessOptions } from './broker-access.ts';
 import type { IngestionDeps } from './create-ingestion.ts';
 import { createIngestion } from './create-ingestion.ts';
+import { createDeviceFeedback } from './device-feedback.ts';
+import type { ClientLimits } from './limits/client-limits.ts';
+import { createClientLimiter } from './limits/create-client-limiter.ts';
 
 export type BrokerDeps = Omit<IngestionDeps, 'now'> & {
   /** Injected clock: tests pin receive times. */
   now?: () => number;
+  /** Devices and operator accounts: who may connect, publish and subscribe (broker-access.ts). */
+  registry: DeviceRegistry;
+  access?: BrokerAccessOptions;
+  /** Connection, packet, rate and session limits; defaults in limits/client-limits.ts. */
+  clientLimits?: Partial<ClientLimits>;
 };
 
 export interface Broker {
   aedes: Aedes;
+  /**
+   * Takes a new connection from any listener (TCP socket, TLS socket, WebSocket stream with its upgrade request):
+   * puts the connection guard on it (limits/guard-connection.ts), then hands it to Aedes. Listeners call this,
+   * never `aedes.handle` directly.
+   */
+  handle: (stream: Duplex, request?: IncomingMessage) => void;
   /** Stop ingesting, persist what waits in memory, disconnect clients. */
   close(): Promise<void>;
 }
@@ -32,22 +50,50 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   const { logger, metrics } = deps;
   const ingestion = createIngestion({ ...deps, now: deps.now ?? Date.now });
   let closing = false;
+  const access = await createBrokerAccess({ registry: deps.registry, metrics, logger, now: deps.now ?? Date.now, options: deps.access });
+  const limiter = createClientLimiter({ limits: deps.clientLimits, metrics, logger, now: deps.now ?? Date.now });
 
   const aedes = await Aedes.createBroker({
+    ...limiter.aedesOptions,
+    authenticate: access.authenticate,
+    authorizeSubscribe(client, subscription, callback) {
+      // The filter's encoding first [MQTT-1.5.3-1/2], then the access policy.
+      const violation = limiter.checkSubscription(subscription);
+      if (violation) return callback(violation);
+      access.authorizeSubscribe(client, subscription, callback);
+    },
     authorizePublish(client, packet, callback) {
       if (closing) return callback(new ShuttingDownError('broker is shutting down'));
-      ingestion
-        .ingest({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client?.id ?? '' })
-        .then(() => callback(null), (err: unknown) => callback(asError(err)));
+      // MQTT rules, then the access policy; either closes the connection.
+      const denied = limiter.checkPublish(client, packet) ?? access.authorizePublish(client, packet);
+      if (denied) return callback(denied);
+      // A device over its publish rate waits here, before anything is enqueued: throttled, never dropped.
+      limiter.throttlePublish(client, packet, () => {
+        if (closing) return callback(new ShuttingDownError('broker is shutting down'));
+        ingestion
+          .ingest({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client?.id ?? '', messageId: packet.messageId, connection: client ?? undefined })
+          .then((result) => {
+            callback(null);
+            // After the PUBACK: telling the device why is never on its acknowledgement's path.
+            if (result.kind === 'persisted') feedback.report(result.rejects);
+          }, (err: unknown) => callback(asError(err)));
+      });
     },
   });
 
+  const feedback = createDeviceFeedback({ aedes, logger, registry: metrics.registry });
+  limiter.attach(aedes);
+  access.attach(aedes);
   aedes.on('client', () => metrics.connectedClients.inc());
   aedes.on('clientDisconnect', () => metrics.connectedClients.dec());
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'));
 
   return {
     aedes,
+    handle(stream, request) {
+      const guarded = limiter.guardConnection(stream);
+      if (!guarded.destroyed) aedes.handle(guarded, request);
+    },
     async close() {
       closing = true;
       await ingestion.drain();
@@ -55,6 +101,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
       // process.nextTick; closing the clients within this microtask chain would destroy the sockets first.
       await new Promise((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await access.close();
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Logger } from '@city/logger';
 import { ingestPayload, type IngestLimits } from '@city/core';
 import type { DeadLetterEntry, Reading } from '@city/schema';
 import { QUEUES, type DeadLetterStore } from '@city/queue';
 import { createMicroBatcher } from './micro-batcher.ts';
+import { createResendGuard, type ResendGuard } from './create-resend-guard.ts';
 import type { BrokerMetrics } from './broker-metrics.ts';
 
 export interface IngestionDeps {
@@ -16,12 +18,19 @@ export interface IngestionDeps {
   batch: { maxReadings: number; maxDelayMs: number };
   enqueueTimeoutMs: number;
   now: () => number;
+  /** Recognises resent messages (create-resend-guard.ts); by default on the telemetry queue's Redis. */
+  resends?: ResendGuard;
+  /** How long a resend is recognised, ms (`RESEND_WINDOW_MS`). @defaultValue 120000 */
+  resendWindowMs?: number;
 }
 
 export interface PublishInput {
   topic: string;
   payload: Buffer;
   clientId: string;
+  /** QoS>0 packet id, and the connection it came on: together they recognise a resend. */
+  messageId?: number | undefined;
+  connection?: object | undefined;
 }
 
 export type IngestResult =
@@ -48,6 +57,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Validation (pure, in @city/core) plus the micro-batches that carry readings and dead letters into Redis. */
 export function createIngestion(deps: IngestionDeps): Ingestion {
   const { logger, metrics, telemetryQueue, deadLetters } = deps;
+  // The guard shares the producer connection the telemetry queue was given (an ioredis instance in main.ts).
+  const queueRedis = telemetryQueue.opts.connection instanceof Redis ? telemetryQueue.opts.connection : undefined;
+  const resends =
+    deps.resends ??
+    (queueRedis && createResendGuard({ redis: () => queueRedis, prefix: telemetryQueue.opts.prefix ?? 'bull', windowMs: deps.resendWindowMs }));
 
   const readingBatcher = createMicroBatcher<Reading>({
     maxItems: deps.batch.maxReadings,
@@ -87,9 +101,17 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
   });
 
   return {
-    async ingest({ topic, payload, clientId }) {
-      const outcome = ingestPayload({ topic, payload, clientId, receivedAt: deps.now() }, deps.limits);
-      if (outcome.kind === 'passthrough') return outcome;
+    async ingest({ topic, payload, clientId, messageId, connection }) {
+      const judged = ingestPayload({ topic, payload, clientId, receivedAt: deps.now() }, deps.limits);
+      if (judged.kind === 'passthrough') return judged;
+      let outcome = judged;
+      // A resend of a reading timed by its receive time gets the first delivery's time: one point, not two.
+      if (outcome.usesReceiveTime && messageId && connection && resends) {
+        const receivedAt = outcome.readings[0]!.receivedAt;
+        const first = await resends.firstReceivedAt({ clientId, connection, messageId, payload, receivedAt });
+        const again = first === receivedAt ? outcome : ingestPayload({ topic, payload, clientId, receivedAt: first }, deps.limits);
+        if (again.kind === 'ingest') outcome = again;
+      }
       metrics.messagesReceived.inc();
       const persisted: Promise<void>[] = [];
       if (outcome.readings.length > 0) {

@@ -1,12 +1,13 @@
-import net from 'node:net';
 import { Queue } from 'bullmq';
 import { ConfigError } from '@city/config';
 import { createLogger } from '@city/logger';
 import { buildOpsServer } from '@city/ops';
 import { QUEUES, createDeadLetterStore, createRedis } from '@city/queue';
+import { createDeviceRegistry } from '@city/registry';
 import { loadBrokerConfig, type BrokerConfig } from './config.ts';
 import { buildBroker } from './build-broker.ts';
 import { createBrokerMetrics } from './broker-metrics.ts';
+import { listenerOptionsFromConfig, startListeners } from './listeners.ts';
 
 async function main(config: BrokerConfig): Promise<void> {
   const logger = createLogger({ name: 'broker', level: config.LOG_LEVEL });
@@ -20,29 +21,52 @@ async function main(config: BrokerConfig): Promise<void> {
     metrics,
     telemetryQueue,
     deadLetters: createDeadLetterStore({ redis, prefix: config.QUEUE_PREFIX, maxEntries: config.DEAD_LETTER_MAX_ENTRIES }),
-    limits: { maxPayloadBytes: config.MAX_PAYLOAD_BYTES, maxReadingsPerMessage: config.MAX_READINGS_PER_MESSAGE },
+    limits: {
+      maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+      maxReadingsPerMessage: config.MAX_READINGS_PER_MESSAGE,
+      maxFutureMs: config.EVENT_TIME_MAX_FUTURE_MS,
+      maxAgeMs: config.EVENT_TIME_MAX_AGE_MS,
+      lateAfterMs: config.EVENT_TIME_LATE_AFTER_MS,
+    },
+    resendWindowMs: config.RESEND_WINDOW_MS,
     batch: { maxReadings: config.BATCH_MAX_READINGS, maxDelayMs: config.BATCH_MAX_DELAY_MS },
     enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
+    registry: createDeviceRegistry({ redis, prefix: config.QUEUE_PREFIX }),
+    access: { credentialCacheTtlMs: config.AUTH_CACHE_TTL_MS, lastSeenFlushMs: config.LAST_SEEN_FLUSH_MS },
+    clientLimits: {
+      maxPacketBytes: config.MAX_PACKET_BYTES,
+      maxBytesBeforeConnack: config.MAX_BYTES_BEFORE_CONNACK,
+      maxClientIdLength: config.MAX_CLIENT_ID_LENGTH,
+      connectTimeoutMs: config.CONNECT_TIMEOUT_MS,
+      maxConnections: config.MAX_CONNECTIONS,
+      connectsPerSecondPerAddress: config.CONNECTS_PER_SECOND_PER_ADDRESS,
+      connectBurstPerAddress: config.CONNECT_BURST_PER_ADDRESS,
+      publishesPerSecondPerClient: config.PUBLISHES_PER_SECOND_PER_CLIENT,
+      publishBurstPerClient: config.PUBLISH_BURST_PER_CLIENT,
+      maxQueuedMessagesPerSession: config.MAX_QUEUED_MESSAGES_PER_SESSION,
+    },
   });
 
-  const server = net.createServer(broker.aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.MQTT_PORT, config.MQTT_HOST, resolve);
+  const listeners = await startListeners(broker.handle, {
+    ...(await listenerOptionsFromConfig(config)),
+    onTlsClientError: (err) => {
+      metrics.authFailures.inc({ reason: 'tls_handshake_failed' });
+      logger.debug({ err: err.message }, 'TLS handshake failed');
+    },
   });
   const ops = buildOpsServer({
     registry: metrics.registry,
-    checks: { mqtt: () => Promise.resolve(server.listening), redis: async () => (await redis.ping()) === 'PONG' },
+    checks: { mqtt: () => Promise.resolve(listeners.listening()), redis: async () => (await redis.ping()) === 'PONG' },
   });
   await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT });
-  logger.info({ mqtt: `mqtt://${config.MQTT_HOST}:${config.MQTT_PORT}`, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'broker listening');
+  logger.info({ mqtt: listeners.urls, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'broker listening');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: no new connections, flushing readings held in memory to Redis');
-    server.close();
+    listeners.stopAccepting();
     await broker.close();
     await Promise.all([telemetryQueue.close(), ops.close()]);
     await redis.quit().catch(() => redis.disconnect());

@@ -4,8 +4,10 @@ import type { Sink } from '@city/influx';
 import type { Logger } from '@city/logger';
 import { QUEUES } from '@city/queue';
 import type { AlertRule } from '@city/schema';
-import { createPublishAlert } from './publish-alert.ts';
+import { buildAlertRoles, type AlertEngineOptions, type AlertRoles } from './alerts/build-alert-roles.ts';
 import { createStoreTelemetry } from './store-telemetry.ts';
+import { Redis } from 'ioredis';
+import { createCounterResetMarker } from './create-counter-reset-marker.ts';
 import { registerQueueDepth, type WorkerMetrics } from './worker-metrics.ts';
 
 export interface WorkerDeps {
@@ -20,6 +22,8 @@ export interface WorkerDeps {
   rules?: () => readonly AlertRule[];
   /** Needed by the alerts role: a client connected to the broker. */
   mqtt?: MqttClient;
+  /** Webhooks, maintenance windows, the device directory, deadman sweep and lateness settings. */
+  alerts?: AlertEngineOptions;
   /** @defaultValue 4 */
   storageConcurrency?: number;
 }
@@ -27,6 +31,8 @@ export interface WorkerDeps {
 export interface TelemetryWorker {
   workers: Worker[];
   queues: { alerts: Queue; telemetry: Queue };
+  /** The alert engine's store, evaluator, queues and workers. */
+  alertEngine: AlertRoles;
   /** Finish the jobs in hand (their writes complete), take no new ones, close connections. */
   close(): Promise<void>;
 }
@@ -37,19 +43,21 @@ export function buildWorker(deps: WorkerDeps): TelemetryWorker {
   const alerts = new Queue(QUEUES.alerts.name, { connection, prefix });
   const telemetry = new Queue(QUEUES.telemetry.name, { connection, prefix });
   for (const queue of [alerts, telemetry]) queue.on('error', (err) => logger.warn({ queue: queue.name, err: err.message }, 'queue error'));
-  registerQueueDepth(metrics.registry, [telemetry, alerts]);
   const workers: Worker[] = [];
+  const alertEngine = buildAlertRoles({
+    connection, prefix, logger, metrics, roles: deps.roles, alertsQueue: alerts,
+    ...(deps.rules ? { rules: deps.rules } : {}), ...(deps.sink ? { sink: deps.sink } : {}), ...(deps.mqtt ? { mqtt: deps.mqtt } : {}), ...(deps.alerts ? { options: deps.alerts } : {}),
+  });
+  registerQueueDepth(metrics.registry, [telemetry, alerts, ...Object.values(alertEngine.queues)]);
 
   if (deps.roles.includes('storage')) {
-    if (!deps.sink || !deps.rules) throw new TypeError('the storage role needs a sink and rules');
-    const storeTelemetry = createStoreTelemetry({ sink: deps.sink, rules: deps.rules, alertsQueue: alerts, metrics, logger });
+    if (!deps.sink || !alertEngine.evaluator) throw new TypeError('the storage role needs a sink and rules');
+    // Counter state lives in the worker's Redis (the connection main.ts passes is an ioredis instance).
+    const counters = connection instanceof Redis ? createCounterResetMarker({ redis: connection, prefix }) : undefined;
+    const storeTelemetry = createStoreTelemetry({ sink: deps.sink, alerts: alertEngine.evaluator, metrics, logger, ...(counters ? { counters } : {}) });
     workers.push(new Worker(QUEUES.telemetry.name, storeTelemetry, { connection, prefix, concurrency: deps.storageConcurrency ?? 4 }));
   }
-  if (deps.roles.includes('alerts')) {
-    if (!deps.mqtt) throw new TypeError('the alerts role needs an MQTT client');
-    workers.push(new Worker(QUEUES.alerts.name, createPublishAlert({ mqtt: deps.mqtt, metrics }), { connection, prefix, concurrency: 16 }));
-  }
-  for (const worker of workers) {
+  for (const worker of [...workers, ...alertEngine.workers]) {
     worker.on('failed', (job, err) => {
       if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.error({ queue: worker.name, jobId: job.id, err: err.message }, 'job failed for good');
     });
@@ -59,8 +67,9 @@ export function buildWorker(deps: WorkerDeps): TelemetryWorker {
   return {
     workers,
     queues: { alerts, telemetry },
+    alertEngine,
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), alertEngine.close()]);
       await Promise.all([alerts.close(), telemetry.close()]);
     },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envInt, envLogLevel, envUrl, loadConfig } from '@city/config';
+import { WebhooksEnvSchema } from './alerts/webhooks.ts';
 
 /** Every setting of the worker, from the environment. */
 export const WorkerEnvSchema = z
@@ -24,6 +25,12 @@ export const WorkerEnvSchema = z
     ALERT_MQTT_URL: envUrl('mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'ws', 'wss']),
     ALERT_MQTT_USERNAME: z.string().optional(),
     ALERT_MQTT_PASSWORD: z.string().optional(),
+    /** JSON array of webhooks for alert events: `[{"id","url","secret","minSeverity"?,"transitions"?,"rules"?}]`. */
+    ALERT_WEBHOOKS: WebhooksEnvSchema,
+    /** How often one worker checks for silent devices (deadman rules). */
+    ALERT_SWEEP_INTERVAL_MS: envInt(5000, { min: 100, max: 3_600_000 }),
+    /** How late a reading may be and still take its event-time place in an alert's state (rules may override). */
+    ALERT_ALLOWED_LATENESS_MS: envInt(300_000, { min: 0, max: 86_400_000 }),
     /** Which roles this process runs: `storage` (telemetry → InfluxDB, rules) and/or `alerts` (alert delivery). */
     WORKER_ROLES: z
       .string()

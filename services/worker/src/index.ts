@@ -1,4 +1,11 @@
 export { buildWorker, type TelemetryWorker, type WorkerDeps } from './build-worker.ts';
 export { WorkerEnvSchema, loadWorkerConfig, type WorkerConfig } from './config.ts';
-export { AlertRulesError, loadAlertRules, parseAlertRules } from './load-alert-rules.ts';
+export { AlertRulesError, loadAlertRules, loadAlertRulesFile, parseAlertRules, parseAlertRulesFile } from './load-alert-rules.ts';
+export { createAlertOperations, type AlertOperations, type OpenAlertSummary, type OperatorRequest, type OperatorResult } from './alerts/alert-operations.ts';
+export { createAlertStore, type AlertStore } from './alerts/alert-store.ts';
+export type { AlertEngineOptions, AlertRoles } from './alerts/build-alert-roles.ts';
+export type { AlertEvaluator, DeviceDirectory } from './alerts/create-alert-evaluator.ts';
+export { createRegistryDirectory, type DeviceLookup } from './alerts/registry-directory.ts';
+export { createAlertRulesSource, listenForReloads, type AlertRulesSource, type ReloadOutcome } from './alerts/rules-source.ts';
+export { WEBHOOK_HEADERS, WebhookSchema, WebhooksEnvSchema, signWebhook, verifyWebhook, type Webhook } from './alerts/webhooks.ts';
 export { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';

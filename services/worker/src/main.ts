@@ -1,13 +1,17 @@
 import os from 'node:os';
 import mqtt from 'mqtt';
 import { ConfigError } from '@city/config';
+import type { AlertRule } from '@city/schema';
 import { createSink, type SinkConfig } from '@city/influx';
 import { createLogger } from '@city/logger';
 import { buildOpsServer } from '@city/ops';
 import { createRedis } from '@city/queue';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { buildWorker } from './build-worker.ts';
-import { AlertRulesError, loadAlertRules } from './load-alert-rules.ts';
+import { AlertRulesError, loadAlertRulesFile } from './load-alert-rules.ts';
+import { createAlertRulesSource, listenForReloads } from './alerts/rules-source.ts';
+import { createRegistryDirectory } from './alerts/registry-directory.ts';
+import { createDeviceRegistry } from '@city/registry';
 import { createWorkerMetrics } from './worker-metrics.ts';
 
 function sinkConfig(config: WorkerConfig): SinkConfig {
@@ -25,13 +29,15 @@ function sinkConfig(config: WorkerConfig): SinkConfig {
 
 async function main(config: WorkerConfig): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
-  const rules = config.WORKER_ROLES.includes('storage') ? await loadAlertRules(config.ALERT_RULES_FILE) : [];
+  const rulesFile = config.WORKER_ROLES.includes('storage') ? await loadAlertRulesFile(config.ALERT_RULES_FILE) : { version: 2 as const, rules: [], maintenance: [] };
   const redis = createRedis(config.REDIS_URL, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const sink = config.WORKER_ROLES.includes('storage') ? createSink(sinkConfig(config)) : undefined;
   const alertMqtt = config.WORKER_ROLES.includes('alerts')
     ? mqtt.connect(config.ALERT_MQTT_URL, {
-        clientId: `city-alerts-${os.hostname()}-${process.pid}`,
+        // The broker wants an operator account's client id to start with its username (`operator:<name>:…`), and
+        // caps client ids at 64 characters: the host name is shortened.
+        clientId: `${config.ALERT_MQTT_USERNAME ?? 'city-alerts'}:${os.hostname().slice(0, 20)}-${process.pid}`,
         reconnectPeriod: 1000,
         ...(config.ALERT_MQTT_USERNAME ? { username: config.ALERT_MQTT_USERNAME, password: config.ALERT_MQTT_PASSWORD ?? '' } : {}),
       })
@@ -39,13 +45,23 @@ async function main(config: WorkerConfig): Promise<void> {
   alertMqtt?.on('error', (err) => logger.warn({ err: err.message }, 'alert MQTT connection error'));
 
   const metrics = createWorkerMetrics();
+  let onRulesChange: (previous: readonly AlertRule[], current: readonly AlertRule[]) => void = () => {};
+  const rules = createAlertRulesSource({ path: config.ALERT_RULES_FILE, initial: rulesFile, logger, alertMetrics: metrics.alerts, onChange: (p, c) => onRulesChange(p, c) });
   const worker = buildWorker({
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     logger,
     metrics,
     roles: config.WORKER_ROLES,
-    ...(sink ? { sink, rules: () => rules } : {}),
+    ...(sink ? { sink, rules: rules.rules } : {}),
+    alerts: {
+      webhooks: config.ALERT_WEBHOOKS,
+      maintenance: rules.maintenance,
+      // District, location and expected reporting interval per device, from the registry.
+      devices: createRegistryDirectory({ registry: createDeviceRegistry({ redis, prefix: config.QUEUE_PREFIX }) }),
+      sweepIntervalMs: config.ALERT_SWEEP_INTERVAL_MS,
+      step: { allowedLatenessMs: config.ALERT_ALLOWED_LATENESS_MS },
+    },
     ...(alertMqtt ? { mqtt: alertMqtt } : {}),
     storageConcurrency: config.STORAGE_CONCURRENCY,
   });
@@ -57,14 +73,28 @@ async function main(config: WorkerConfig): Promise<void> {
       ...(alertMqtt ? { mqtt: () => Promise.resolve(alertMqtt.connected) } : {}),
     },
   });
+  const evaluator = worker.alertEngine.evaluator;
+  onRulesChange = (previous, current) => {
+    void evaluator?.resolveRemoved(previous, current).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not resolve the alerts of removed rules'));
+  };
+  // Reload without a restart: on a change of the file, and on `pnpm city alerts reload` (Redis pub/sub).
+  const reloadSubscriber = evaluator ? redis.duplicate() : undefined;
+  reloadSubscriber?.on('error', (err) => logger.warn({ err: err.message }, 'redis (rule reloads) connection error'));
+  const stopListening = reloadSubscriber
+    ? await listenForReloads({ subscriber: reloadSubscriber, redis, prefix: config.QUEUE_PREFIX, workerId: `${os.hostname()}:${process.pid}`, source: rules })
+    : undefined;
+  if (evaluator) rules.watch();
   await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT });
-  logger.info({ roles: config.WORKER_ROLES, influx: `${config.INFLUX_API} ${config.INFLUX_URL}`, rules: rules.length, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'worker running');
+  logger.info({ roles: config.WORKER_ROLES, influx: `${config.INFLUX_API} ${config.INFLUX_URL}`, rules: rules.rules().length, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'worker running');
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing the batches in hand');
+    rules.close();
+    await stopListening?.().catch(() => {});
+    reloadSubscriber?.disconnect();
     await worker.close();
     await Promise.all([ops.close(), sink?.close(), alertMqtt?.endAsync()]);
     await redis.quit().catch(() => redis.disconnect());

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
 import { SEVERITIES } from '@city/schema';
+import { createAlertMetrics } from './alerts/alert-metrics.ts';
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
@@ -20,6 +21,8 @@ export function createWorkerMetrics(registry = new Registry()) {
     alertsRaised: new Counter({ name: 'city_worker_alerts_raised_total', help: 'Threshold crossings raised as alerts', labelNames: ['severity'], registers }),
     alertsPublished: new Counter({ name: 'city_worker_alerts_published_total', help: 'Alerts published to the operators\' MQTT topics', registers }),
     alertPublishErrors: new Counter({ name: 'city_worker_alert_publish_errors_total', help: 'Alert publishes that failed (retried by the queue)', registers }),
+    /** The alert engine's: transitions, reading outcomes, webhooks, rule reloads. */
+    alerts: createAlertMetrics(registry),
   };
   for (const severity of SEVERITIES) metrics.alertsRaised.labels(severity);
   return metrics;

@@ -9,7 +9,7 @@ describe('buildFleet', () => {
     expect(new Set(fleet.map((d) => d.deviceId)).size).toBe(fleet.length);
     for (const d of fleet) {
       expect(d.deviceId).toMatch(DEVICE_ID_PATTERN);
-      expect(d.deviceId).toMatch(/^(trf|aq|wtr|elc)-[a-z]+-\d{4}$/);
+      expect(d.deviceId).toMatch(/^(trf|aq|wtr|elc|nse|wx|gas|dh|prk)-[a-z]+-\d{4}$/);
       expect(d.deviceId).toContain(`-${d.district}-`);
       expect(ALMATY_DISTRICTS).toContain(d.district);
     }

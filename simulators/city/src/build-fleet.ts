@@ -26,6 +26,11 @@ export const FAMILY_ID_PREFIXES: Readonly<Record<Family, string>> = {
   airquality: 'aq',
   water: 'wtr',
   electricity: 'elc',
+  noise: 'nse',
+  weather: 'wx',
+  gas: 'gas',
+  heating: 'dh',
+  parking: 'prk',
 };
 
 export interface BuildFleetOptions {

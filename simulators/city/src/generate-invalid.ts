@@ -50,9 +50,14 @@ export interface GenerateInvalidOptions {
 /** Keys a careless firmware might send: none is a metric of any family it is used for. */
 const UNKNOWN_FIELDS: Readonly<Record<Family, readonly string[]>> = {
   traffic: ['speed', 'avgSpeed', 'vehicleCount', 'Occupancy', 'battery', 'rssi'],
-  airquality: ['pm1', 'PM25', 'humidity', 'temp', 'aqi', 'battery'],
+  airquality: ['PM1', 'PM25', 'humidity', 'temp', 'aqi', 'battery'],
   water: ['consumption', 'flowRate', 'pressureBar', 'leak', 'rssi'],
   electricity: ['power', 'energy', 'Voltage', 'thd', 'firmware'],
+  noise: ['laeq', 'LAmin', 'dBA', 'level', 'battery'],
+  weather: ['humidity', 'temp', 'windGust', 'pressure', 'rain'],
+  gas: ['consumption', 'volume', 'pressureMbar', 'battery'],
+  heating: ['supplyTemp', 'returnTemp', 'power', 'energy', 'deltaT'],
+  parking: ['free', 'occupiedSpots', 'capacity', 'status'],
 };
 
 /** Values outside the plausibility bounds in FAMILY_SPECS, most of them a unit mistake. */
@@ -79,6 +84,28 @@ const OUT_OF_RANGE: Readonly<Record<Family, readonly (readonly [string, number, 
     ['voltage', 2300, 'voltage in decivolts'],
     ['powerFactor', 1.4, 'power factor above 1'],
     ['current', -2, 'negative RMS current'],
+  ],
+  // Out of range without breaking a consistency rule too (LAeq ≤ LAmax, occupied + free ≤ total): one reason each.
+  noise: [
+    ['LAeq', -3, 'a negative level'],
+    ['LAS', -5, 'a negative level'],
+  ],
+  weather: [
+    ['relativeHumidity', 82, 'humidity sent as a percentage'],
+    ['atmosphericPressure', 91_130, 'pressure in Pa instead of hPa'],
+    ['windDirection', 400, 'direction above 360°'],
+  ],
+  gas: [
+    ['pressure', 210, 'pressure in mbar instead of bar'],
+    ['flow', -1, 'negative flow'],
+  ],
+  heating: [
+    ['supplyTemperature', 368, 'supply temperature in kelvin'],
+    ['thermalPower', -20, 'negative heat power'],
+  ],
+  parking: [
+    ['occupancy', 68, 'occupancy sent as a percentage'],
+    ['occupiedSpotNumber', -2, 'a negative count'],
   ],
 };
 

@@ -67,6 +67,8 @@ describe('generateReading', () => {
   it.each([
     ['water', 'waterConsumption'],
     ['electricity', 'activeEnergyImport'],
+    ['gas', 'gasConsumption'],
+    ['heating', 'thermalEnergy'],
   ] as const)('%s: the cumulative %s never goes back, and grows over a day', (family, counter) => {
     for (const device of ofFamily(family)) {
       const rng = createRng(11);

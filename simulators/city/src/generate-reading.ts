@@ -7,6 +7,11 @@ import type { Rng } from './random.ts';
 import type { Metrics, ReadingContext } from './reading-context.ts';
 import { trafficMetrics } from './traffic-metrics.ts';
 import { initialWaterConsumptionM3, waterMetrics } from './water-metrics.ts';
+import { noiseMetrics } from './noise-metrics.ts';
+import { weatherMetrics } from './weather-metrics.ts';
+import { gasMetrics, initialGasConsumptionM3 } from './gas-metrics.ts';
+import { heatingMetrics, initialHeatRegisters } from './heating-metrics.ts';
+import { parkingMetrics } from './parking-metrics.ts';
 
 /** How a reading carries its event time: `ts` as epoch ms, as ISO 8601 UTC, or left out (the broker stamps it). */
 export type TimestampFormat = 'epoch-ms' | 'iso' | 'none';
@@ -25,6 +30,10 @@ export interface DeviceState {
   waterConsumptionM3?: number;
   /** Electricity meters: cumulative kWh, full precision. */
   activeEnergyImportKWh?: number;
+  /** Gas meters: cumulative m³, full precision. */
+  gasConsumptionM3?: number;
+  /** Heat meters: cumulative energy (kWh) and volume (m³), full precision. */
+  heatRegisters?: { energyKWh: number; volumeM3: number };
 }
 
 export interface GenerateReadingOptions {
@@ -78,6 +87,20 @@ function familyMetrics(
     case 'electricity': {
       const r = electricityMetrics(ctx, state.activeEnergyImportKWh ?? initialActiveEnergyImportKWh(deviceId));
       return { metrics: r.metrics, state: { ...state, activeEnergyImportKWh: r.energyKWh } };
+    }
+    case 'noise':
+      return { metrics: noiseMetrics(ctx), state };
+    case 'weather':
+      return { metrics: weatherMetrics(ctx), state };
+    case 'parking':
+      return { metrics: parkingMetrics(ctx), state };
+    case 'gas': {
+      const r = gasMetrics(ctx, state.gasConsumptionM3 ?? initialGasConsumptionM3(deviceId));
+      return { metrics: r.metrics, state: { ...state, gasConsumptionM3: r.consumptionM3 } };
+    }
+    case 'heating': {
+      const r = heatingMetrics(ctx, state.heatRegisters ?? initialHeatRegisters(deviceId));
+      return { metrics: r.metrics, state: { ...state, heatRegisters: r.registers } };
     }
   }
 }

@@ -27,3 +27,4 @@ export { OVER_THRESHOLD_SAMPLES, type ThresholdSample } from './over-threshold-s
 export { planMessage, type PlanMessageOptions, type PlannedMessage } from './plan-message.ts';
 export { createRng, hashSeed, type Rng } from './random.ts';
 export { runFleet, type FleetProgress, type FleetRun, type RunFleetOptions } from './run-fleet.ts';
+export { provisionFleet, type ProvisionedFleet } from './provision-fleet.ts';

@@ -1,4 +1,8 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import { createDeviceRegistry } from '@city/registry';
 import { buildFleet } from './build-fleet.ts';
+import { provisionFleet } from './provision-fleet.ts';
 import { parseCliArgs, USAGE } from './parse-cli-args.ts';
 import { runFleet, type FleetProgress } from './run-fleet.ts';
 
@@ -34,6 +38,45 @@ const devices = buildFleet({
   districts: options.districts,
   seed: options.seed,
 });
+/** Tokens the devices log in with: from --credentials-file, and/or from registering the fleet (--provision). */
+async function fleetCredentials(): Promise<Map<string, string> | undefined> {
+  let known = new Map<string, string>();
+  if (options.credentialsFile) {
+    try {
+      known = new Map(Object.entries(JSON.parse(await readFile(options.credentialsFile, 'utf8')) as Record<string, string>));
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!(missing && options.provision)) throw new Error(`--credentials-file ${options.credentialsFile}: ${(err as Error).message}`);
+    }
+  }
+  if (!options.provision) return options.credentialsFile ? known : undefined;
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  await redis.connect().catch((err: Error) => {
+    throw new Error(`--provision: cannot reach Redis at ${redisUrl}: ${err.message}`);
+  });
+  try {
+    const registry = createDeviceRegistry({ redis, prefix: options.prefix ?? 'city' });
+    const fleet = await provisionFleet(registry, devices, { known, expectedIntervalMs: options.intervalMs });
+    process.stderr.write(`[city-sim] provisioned: ${fleet.added} added, ${fleet.reused} kept their token, ${fleet.rotated} got a new one\n`);
+    if (options.credentialsFile) {
+      await writeFile(options.credentialsFile, `${JSON.stringify(Object.fromEntries(fleet.tokens), null, 1)}\n`, { mode: 0o600 });
+    }
+    return fleet.tokens;
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+let credentials: Map<string, string> | undefined;
+try {
+  credentials = await fleetCredentials();
+} catch (err) {
+  process.stderr.write(`city-sim: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
 process.stderr.write(
   `[city-sim] ${devices.length} devices (${options.families.join(', ')}) -> ${options.url}, ` +
     `every ${options.intervalMs} ms, QoS ${options.qos}` +
@@ -51,6 +94,7 @@ const run = runFleet({
   seed: options.seed,
   reading: { timestamp: options.tsFormat },
   progressIntervalMs: PROGRESS_INTERVAL_MS,
+  ...(credentials ? { credentials } : {}),
   onProgress: (p) => process.stderr.write(`${progressLine(p)}\n`),
 });
 

@@ -15,4 +15,9 @@ export const OVER_THRESHOLD_SAMPLES: Readonly<Record<Family, ThresholdSample>> =
   airquality: { metric: 'pm25', comparison: 'above', threshold: 180 },
   water: { metric: 'pressure', comparison: 'below', threshold: 0.5 },
   electricity: { metric: 'voltage', comparison: 'above', threshold: 260 },
+  noise: { metric: 'LAeq', comparison: 'above', threshold: 85 },
+  weather: { metric: 'windSpeed', comparison: 'above', threshold: 25 },
+  gas: { metric: 'pressure', comparison: 'below', threshold: 0.012 },
+  heating: { metric: 'supplyTemperature', comparison: 'below', threshold: 55 },
+  parking: { metric: 'occupancy', comparison: 'above', threshold: 0.95 },
 };

@@ -82,7 +82,7 @@ describe('parseCliArgs', () => {
       '--devices',
       'many',
       '--families',
-      'traffic,gas',
+      'traffic,sewage',
       '--qos',
       '2',
       '--invalid-rate',

@@ -23,8 +23,17 @@ Options:
   --ts-format <ms|iso|none>    how readings carry their event time         [ms]
   -h, --help                   show this help
 
+Credentials: the broker lets in only registered devices, each with its own token (username = client id = device id).
+  --provision                  register the fleet in the device registry first: new devices are added, registered
+                               ones get the fleet's family and district and a new token, unless --credentials-file
+                               holds one that still works (then it is reused: runs are idempotent)
+  --redis-url <url>            the registry's Redis, for --provision       [redis://127.0.0.1:6379]
+  --prefix <prefix>            the deployment's key prefix (QUEUE_PREFIX)  [city]
+  --credentials-file <path>    JSON {"<deviceId>": "<token>", ...}: the tokens devices log in with; --provision
+                               (re)writes it (mode 600) with the tokens in use
+
 Progress goes to stderr every 5 s; the final summary is one JSON object on stdout.
-Exit codes: 0 done, 1 QoS 1 and the broker acknowledged nothing, 2 bad options.`;
+Exit codes: 0 done, 1 QoS 1 and the broker acknowledged nothing (or --provision failed), 2 bad options.`;
 
 const TS_FORMATS = { ms: 'epoch-ms', iso: 'iso', none: 'none' } as const satisfies Record<string, TimestampFormat>;
 
@@ -55,13 +64,21 @@ const CliOptionsSchema = z.object({
   overThresholdRate: rate,
   seed: z.coerce.number().int().min(0).max(0xffff_ffff),
   tsFormat: z.enum(['ms', 'iso', 'none'], { error: 'must be ms, iso or none' }).transform((f) => TS_FORMATS[f]),
+  provision: z.literal(true).optional(),
+  redisUrl: z.url({ protocol: /^rediss?$/, error: 'must be a Redis URL like redis://127.0.0.1:6379' }).optional(),
+  prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'letters, digits, _ and - only' }).optional(),
+  credentialsFile: z.string().min(1).optional(),
 });
 
 export type CliOptions = z.infer<typeof CliOptionsSchema>;
 
 export type ParsedCli = { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'error'; problems: string[] };
 
-const FLAGS: Record<keyof CliOptions, { flag: string; default: string }> = {
+/** Flags without a default: absent from the options unless given. */
+const OPTIONAL_FLAGS = { redisUrl: 'redis-url', prefix: 'prefix', credentialsFile: 'credentials-file' } as const;
+const FLAG_NAMES: Record<string, string> = { provision: 'provision', ...OPTIONAL_FLAGS };
+
+const FLAGS: Record<Exclude<keyof CliOptions, 'provision' | keyof typeof OPTIONAL_FLAGS>, { flag: string; default: string }> = {
   url: { flag: 'url', default: 'mqtt://127.0.0.1:1883' },
   devices: { flag: 'devices', default: '5' },
   families: { flag: 'families', default: FAMILIES.join(',') },
@@ -83,7 +100,12 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
     const options = Object.fromEntries(Object.values(FLAGS).map(({ flag }) => [flag, { type: 'string' as const }]));
     ({ values } = parseArgs({
       args: [...args],
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...options,
+        ...Object.fromEntries(Object.values(OPTIONAL_FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+        provision: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -92,19 +114,21 @@ export function parseCliArgs(args: readonly string[]): ParsedCli {
   }
   if (values.help === true) return { kind: 'help' };
 
-  const raw = Object.fromEntries(
+  const raw: Record<string, unknown> = Object.fromEntries(
     Object.entries(FLAGS).map(([key, { flag, default: fallback }]) => [
       key,
       (values[flag] as string | undefined) ?? fallback,
     ]),
   );
+  for (const [key, flag] of Object.entries(OPTIONAL_FLAGS)) if (values[flag] !== undefined) raw[key] = values[flag];
+  if (values.provision === true) raw.provision = true;
   const parsed = CliOptionsSchema.safeParse(raw);
   if (parsed.success) return { kind: 'run', options: parsed.data };
   return {
     kind: 'error',
     problems: parsed.error.issues.map((issue) => {
       const key = issue.path[0] as keyof CliOptions | undefined;
-      const flag = key === undefined ? '' : `--${FLAGS[key].flag}`;
+      const flag = key === undefined ? '' : `--${key in FLAGS ? FLAGS[key as keyof typeof FLAGS].flag : FLAG_NAMES[key]}`;
       const item = issue.path.length > 1 ? ` (item ${String(issue.path[1])})` : '';
       return `${flag}${item}: ${issue.message} (got ${JSON.stringify(key === undefined ? undefined : raw[key])})`;
     }),

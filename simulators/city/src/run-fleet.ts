@@ -89,6 +89,12 @@ export interface RunFleetOptions {
    */
   clientOptions?: IClientOptions;
   /**
+   * Each device's token (device id → token, e.g. from `provisionFleet`): the device logs in with username = its id
+   * and this password. A device without one connects without credentials (and a broker with a registry refuses it).
+   * @defaultValue none
+   */
+  credentials?: ReadonlyMap<string, string>;
+  /**
    * The clock readings are stamped with.
    * @defaultValue Date.now
    */
@@ -120,7 +126,7 @@ interface SimulatedDevice {
 /** Closing a client that never answers must not hold `stop()` forever. */
 const CLIENT_END_TIMEOUT_MS = 2000;
 
-function checkOptions(o: Required<Omit<RunFleetOptions, 'onProgress'>>): void {
+function checkOptions(o: Required<Omit<RunFleetOptions, 'onProgress' | 'credentials'>>): void {
   const problems: string[] = [];
   if (!(o.intervalMs > 0)) problems.push(`intervalMs must be > 0, got ${o.intervalMs}`);
   if (o.qos !== 0 && o.qos !== 1) problems.push(`qos must be 0 or 1, got ${String(o.qos)}`);
@@ -165,8 +171,10 @@ export function runFleet(options: RunFleetOptions): FleetRun {
 
   const sims: SimulatedDevice[] = o.devices.map((device) => {
     const rng = createRng(hashSeed(o.seed, device.deviceId));
+    const token = options.credentials?.get(device.deviceId);
     const client = connect(o.url, {
       ...o.clientOptions,
+      ...(token !== undefined ? { username: device.deviceId, password: token } : {}),
       clientId: device.deviceId,
       clean: true,
       reconnectPeriod: o.reconnectPeriodMs,
