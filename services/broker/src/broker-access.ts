@@ -7,6 +7,7 @@ import { createAuthorizePublishAccess } from './hooks/authorize-publish-access.t
 import { createAuthorizeSubscribe } from './hooks/authorize-subscribe.ts';
 import { createCredentialCache, type Credential } from './hooks/credential-cache.ts';
 import { createDevicePresence } from './device-presence.ts';
+import { attachDeviceStatus } from './device-status.ts';
 import { createPrincipals, type Authenticated, type IdentityKey } from './principals.ts';
 
 export interface BrokerAccessOptions {
@@ -94,8 +95,9 @@ export async function createBrokerAccess({ registry, metrics, logger, now, optio
     authorizeSubscribe: createAuthorizeSubscribe({ principals, metrics, logger }),
     /** The ACL check `authorizePublish` makes first: null, or the error to call back (the connection closes). */
     authorizePublish: createAuthorizePublishAccess({ principals, metrics, logger, onDevicePublish: (id) => presence.seen(id) }),
-    /** Follows disconnects (last-seen time, the identity index). */
+    /** Follows connects and disconnects (retained device status, last-seen time, the identity index). */
     attach(aedes: Aedes): void {
+      attachDeviceStatus({ aedes, principals, logger, now });
       aedes.on('clientDisconnect', (client) => {
         const principal = principals.get(client)?.principal;
         if (principal?.kind === 'device') presence.seen(principal.deviceId);
