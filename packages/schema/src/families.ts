@@ -210,6 +210,7 @@ export const FAMILY_SPECS = {
       thermalPower: { unit: 'kW', kind: 'number', unitSymbol: 'kW', min: 0, max: 1e6, description: 'Heat delivered now' },
       thermalEnergy: { unit: 'kWh', kind: 'number', unitSymbol: 'kWh', min: 0, max: 1e12, cumulative: true, description: 'Cumulative heat delivered' },
       volume: { unit: 'm³', kind: 'number', unitSymbol: 'm3', min: 0, max: 1e10, cumulative: true, description: 'Cumulative water volume through the meter' },
+      outdoorTemperature: { unit: '°C', kind: 'number', unitSymbol: 'Cel', min: -60, max: 60, description: "Outdoor air temperature at the substation's weather-compensation sensor" },
     },
     example: { ts: '2026-01-15T08:00:00Z', supplyTemperature: 95.2, returnTemperature: 58.7, flow: 12.4, thermalPower: 525.6, thermalEnergy: 1843210.5 },
   },

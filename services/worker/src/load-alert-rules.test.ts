@@ -35,9 +35,9 @@ describe('parseAlertRulesFile: every problem names the rule and the field', () =
     ['a metric the family does not have', file({ ...pm25, metric: 'pm2_5' }), ['rule "pm25" field metric: airquality has no numeric metric "pm2_5"']],
     ['a boolean metric', file({ ...pm25, family: 'traffic', metric: 'congested' }), ['rule "pm25" field metric: traffic has no numeric metric "congested"']],
     [
-      'a schedule input the family does not have (district heating has no outdoor temperature yet)',
-      file({ id: 'heat', kind: 'threshold', family: 'heating', metric: 'supplyTemperature', comparison: 'below', levels: [{ severity: 'medium', threshold: -5 }], signal: { kind: 'schedule', input: 'outdoorTemperature', points: [[-25, 95], [8, 45]] } }),
-      ['rule "heat" field signal.input: heating has no numeric metric "outdoorTemperature"'],
+      'a schedule input the family does not have',
+      file({ id: 'heat', kind: 'threshold', family: 'heating', metric: 'supplyTemperature', comparison: 'below', levels: [{ severity: 'medium', threshold: -5 }], signal: { kind: 'schedule', input: 'indoorTemperature', points: [[-25, 95], [8, 45]] } }),
+      ['rule "heat" field signal.input: heating has no numeric metric "indoorTemperature"'],
     ],
     [
       'levels out of order, a clear value on the wrong side',
