@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { DEVICE_READING_SCHEMAS, metricsOf, parseTopic, type DeadLetterEntry, type Family, type Reading, type ReasonCode } from '@city/schema';
 import { deadLetterEntry } from './dead-letter-entry.ts';
 import { DEFAULT_EVENT_TIME_WINDOW, judgeEventTime, type EventTimeWindow } from './judge-event-time.ts';
-import { looksLikeSenml, resolveSenml, resolvedRecordJson } from './resolve-senml.ts';
+import { looksLikeSenml, resolveSenml, resolvedRecordJson, type SenmlRecord } from './resolve-senml.ts';
 import { senmlToCandidates } from './senml-to-candidates.ts';
 
 export interface IngestLimits extends Partial<EventTimeWindow> {
@@ -43,8 +43,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 interface Candidate {
   reading: unknown;
   index: number | undefined;
-  /** For a dead letter: the reading alone (in a batch), or the whole payload; made only for a reject. */
-  raw: () => Uint8Array | string;
+  /**
+   * What a dead letter keeps, made only for a reject: the SenML records of this reading, the reading alone (in a
+   * batch array), or else the whole payload. Plain data, not a closure: this runs for every message.
+   */
+  senmlRecords?: readonly SenmlRecord[];
+  batchItem?: unknown;
   /** Set when the reading is already known to be bad (a SenML record that is not a metric). */
   error?: { reason: ReasonCode; detail: string; index: number };
   /** One of several readings of a batch array: it needs its own `ts`. */
@@ -68,51 +72,42 @@ export function ingestPayload(input: IngestInput, limits: IngestLimits = DEFAULT
   if (topic.kind === 'alert') return { kind: 'passthrough' };
   const options = { ...DEFAULT_INGEST_LIMITS, ...limits };
 
-  const reject = (reason: ReasonCode, detail: string, raw: Uint8Array | string, index?: number): IngestOutcome => ({
-    kind: 'ingest',
-    readings: [],
-    rejects: [deadLetterEntry(input, reason, detail, raw, index)],
-    usesReceiveTime: false,
-  });
-
-  if (topic.kind === 'invalid') return reject(topic.reason, topic.detail, input.payload);
+  if (topic.kind === 'invalid') return reject(input, topic.reason, topic.detail);
   if (input.payload.byteLength > options.maxPayloadBytes) {
-    return reject('payload_too_large', `payload is ${input.payload.byteLength} bytes; the limit is ${options.maxPayloadBytes}`, input.payload);
+    return reject(input, 'payload_too_large', `payload is ${input.payload.byteLength} bytes; the limit is ${options.maxPayloadBytes}`);
   }
 
   let body: unknown;
   try {
     body = JSON.parse(decoder.decode(input.payload));
   } catch (err) {
-    return reject('invalid_json', `payload is not UTF-8 JSON: ${(err as Error).message}`, input.payload);
+    return reject(input, 'invalid_json', `payload is not UTF-8 JSON: ${(err as Error).message}`);
   }
 
   const items = Array.isArray(body) ? body : [body];
-  if (items.length === 0) return reject('empty_batch', 'batch array holds no readings', input.payload);
+  if (items.length === 0) return reject(input, 'empty_batch', 'batch array holds no readings');
   if (items.length > options.maxReadingsPerMessage) {
-    return reject('batch_too_large', `batch holds ${items.length} readings; the limit is ${options.maxReadingsPerMessage}`, input.payload);
+    return reject(input, 'batch_too_large', `batch holds ${items.length} readings; the limit is ${options.maxReadingsPerMessage}`);
   }
 
   let candidates: Candidate[];
   if (looksLikeSenml(body)) {
     const resolved = resolveSenml(items, input.receivedAt);
-    if (!resolved.ok) return reject('invalid_senml', resolved.detail, input.payload, resolved.index);
-    if (resolved.records.length === 0) return reject('empty_batch', 'SenML pack holds base fields but no record', input.payload);
+    if (!resolved.ok) return reject(input, 'invalid_senml', resolved.detail, resolved.index);
+    if (resolved.records.length === 0) return reject(input, 'empty_batch', 'SenML pack holds base fields but no record');
     candidates = senmlToCandidates(resolved.records, topic.family).map((c) => ({
       reading: c.reading,
       index: c.index,
-      raw: () => JSON.stringify(c.resolved.map(resolvedRecordJson)),
+      senmlRecords: c.resolved,
       relativeTime: c.relativeTime,
       ...(c.error ? { error: c.error } : {}),
     }));
   } else {
     const batch = Array.isArray(body);
-    candidates = items.map((item: unknown, i) => ({
-      reading: item,
-      index: batch ? i : undefined,
-      raw: () => (batch ? JSON.stringify(item) : input.payload),
-      needsTs: items.length > 1,
-    }));
+    candidates = [];
+    for (let i = 0; i < items.length; i++) {
+      candidates.push(batch ? { reading: items[i], index: i, batchItem: items[i], needsTs: items.length > 1 } : { reading: items[i], index: undefined });
+    }
   }
 
   const schema = DEVICE_READING_SCHEMAS[topic.family];
@@ -121,28 +116,26 @@ export function ingestPayload(input: IngestInput, limits: IngestLimits = DEFAULT
   const rejects: DeadLetterEntry[] = [];
   let usesReceiveTime = false;
   for (const candidate of candidates) {
-    const deadLetter = (reason: ReasonCode, detail: string, index = candidate.index) =>
-      rejects.push(deadLetterEntry(input, reason, detail, candidate.raw(), index));
     if (candidate.error !== undefined) {
-      deadLetter(candidate.error.reason, candidate.error.detail, candidate.error.index);
+      rejects.push(candidateDeadLetter(input, candidate, candidate.error.reason, candidate.error.detail, candidate.error.index));
       continue;
     }
     const parsed = schema.safeParse(candidate.reading);
     if (!parsed.success) {
       const { reason, detail } = explain(parsed.error);
-      deadLetter(reason, detail);
+      rejects.push(candidateDeadLetter(input, candidate, reason, detail));
       continue;
     }
     const data = parsed.data as Record<string, unknown>;
     // Readings of one message share a receive time; stored under it they would overwrite each other.
     if (candidate.needsTs === true && data.ts === undefined) {
-      deadLetter('invalid_timestamp', 'ts: every reading of a batch array needs its own ts');
+      rejects.push(candidateDeadLetter(input, candidate, 'invalid_timestamp', 'ts: every reading of a batch array needs its own ts'));
       continue;
     }
     const reading = toReading(topic.family, topic.deviceId, data, input.receivedAt);
     const verdict = judgeEventTime(reading.ts, input.receivedAt, window);
     if (!verdict.ok) {
-      deadLetter(verdict.reason, verdict.detail);
+      rejects.push(candidateDeadLetter(input, candidate, verdict.reason, verdict.detail));
       continue;
     }
     if (verdict.late) reading.late = true;
@@ -150,6 +143,20 @@ export function ingestPayload(input: IngestInput, limits: IngestLimits = DEFAULT
     readings.push(reading);
   }
   return { kind: 'ingest', readings, rejects, usesReceiveTime };
+}
+
+function reject(input: IngestInput, reason: ReasonCode, detail: string, index?: number): IngestOutcome {
+  return { kind: 'ingest', readings: [], rejects: [deadLetterEntry(input, reason, detail, input.payload, index)], usesReceiveTime: false };
+}
+
+function candidateDeadLetter(input: IngestInput, candidate: Candidate, reason: ReasonCode, detail: string, index = candidate.index): DeadLetterEntry {
+  const raw =
+    candidate.senmlRecords !== undefined
+      ? JSON.stringify(candidate.senmlRecords.map(resolvedRecordJson))
+      : candidate.batchItem !== undefined
+        ? JSON.stringify(candidate.batchItem)
+        : input.payload;
+  return deadLetterEntry(input, reason, detail, raw, index);
 }
 
 function toReading(family: Family, deviceId: string, data: Record<string, unknown>, receivedAt: number): Reading {

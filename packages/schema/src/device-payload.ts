@@ -16,20 +16,23 @@ export const EVENT_TIME_DEFAULTS = { maxFutureMs: 300_000, maxAgeMs: 7 * 86_400_
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /** `ts`: event time as epoch milliseconds or an ISO 8601 string with a zone; normalised to epoch ms. */
-export const EventTimeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message, input: value });
-    return z.NEVER;
-  };
-  if (typeof value === 'string' && !ISO_8601.test(value)) {
-    return fail('ts must be ISO 8601 with a time zone, e.g. 2026-01-15T08:00:00Z');
-  }
-  const ms = typeof value === 'string' ? Date.parse(value) : value;
-  if (!Number.isInteger(ms)) return fail('ts must be whole epoch milliseconds');
+/** Why a `ts` is not an event time, or undefined when it is one. */
+function eventTimeProblem(value: number | string, ms: number): string | undefined {
+  if (typeof value === 'string' && !ISO_8601.test(value)) return 'ts must be ISO 8601 with a time zone, e.g. 2026-01-15T08:00:00Z';
+  if (!Number.isInteger(ms)) return 'ts must be whole epoch milliseconds';
   if (ms < MIN_EVENT_TIME_MS || ms >= MAX_EVENT_TIME_MS) {
-    return fail('ts must be between 2000-01-01 and 2100-01-01 in epoch milliseconds (seconds are not accepted)');
+    return 'ts must be between 2000-01-01 and 2100-01-01 in epoch milliseconds (seconds are not accepted)';
   }
-  return ms;
+  return undefined;
+}
+
+export const EventTimeSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  // No closure in here: this runs for every reading, and tsx wraps each named closure (keepNames).
+  const ms = typeof value === 'string' ? Date.parse(value) : value;
+  const problem = eventTimeProblem(value, ms);
+  if (problem === undefined) return ms;
+  ctx.addIssue({ code: 'custom', message: problem, input: value });
+  return z.NEVER;
 });
 
 /** A district slug, as a tag on every point ("medeu", "almaly"). The device registry (issue 3) will own it. */
