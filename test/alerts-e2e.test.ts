@@ -19,6 +19,7 @@ const ruleInputs = [
     id: 'pm25-smog', kind: 'threshold', family: 'airquality', metric: 'pm25', comparison: 'above',
     levels: [{ severity: 'medium', threshold: 35, clear: 30 }, { severity: 'high', threshold: 75, clear: 65 }, { severity: 'critical', threshold: 150, clear: 140 }],
   },
+  { id: 'school-pm25', kind: 'threshold', family: 'airquality', metric: 'pm25', comparison: 'above', match: { tags: { site: 'school' } }, levels: [{ severity: 'high', threshold: 50 }] },
   { id: 'aq-silent', kind: 'deadman', family: 'airquality', match: { devices: ['aq-dead-1'] }, expectedIntervalMs: 300, factor: 2, severity: 'medium' },
 ];
 const rules = ruleInputs.map((r) => AlertRuleSchema.parse(r));
@@ -178,5 +179,19 @@ describe('alert engine end to end: MQTT in, operators, webhooks and InfluxDB out
     expect([retained[0]!.silenced, byDevice(id), hook.received.filter((r) => r.event.device === id)]).toEqual([true, [], []]);
     expect((await ops.list()).find((a) => a.device === id)).toMatchObject({ severity: 'critical', state: 'active' });
     await Promise.all([watcher.endAsync(), device.endAsync()]);
+  });
+
+  it('a rule matching a registry tag fires for the device tagged so, and not for the untagged one beside it', async () => {
+    const [school, office] = [uniqueName('aq-school'), uniqueName('aq-office')];
+    const added = await pipeline.registry.addDevice({ id: school, family: 'airquality', enabled: true, tags: { site: 'school', owner: 'akimat' } });
+    if (!added.ok) throw new Error('could not register the school station');
+    expect((await pipeline.registry.getDevice(school))?.tags).toEqual({ site: 'school', owner: 'akimat' });
+    const devices = [await pipeline.connectDevice('airquality', school, { username: school, password: added.token }), await pipeline.connectDevice('airquality', office)];
+    for (const [i, device] of devices.entries()) {
+      await device.publishAsync(telemetryTopic('airquality', i === 0 ? school : office), JSON.stringify({ ts: t0, pm25: 60 }), { qos: 1 });
+    }
+    // Both cross the untagged smog rule (medium at 35): once both have, the tagged rule has had its chance too.
+    await eventually(() => Promise.resolve([school, office].every((d) => byDevice(d).some((e) => e.rule === 'pm25-smog'))), Boolean);
+    expect([school, office].map((d) => byDevice(d).filter((e) => e.rule === 'school-pm25').map((e) => `${e.transition}:${e.severity}`))).toEqual([['raised:high'], []]);
   });
 });

@@ -2,6 +2,18 @@ import { z } from 'zod';
 import { OPERATOR_ROLES } from '@city/core';
 import { DEVICE_ID_PATTERN, DistrictSchema, FAMILIES, isFamily, type Family } from '@city/schema';
 
+/** Device tags: free key/value labels an inventory carries (operator, owner, `site=school`) for rule selection. */
+export const MAX_TAGS_PER_DEVICE = 16;
+const TAG_KEY_RULE = 'tag names are lowercase letters, digits and "_", at most 32';
+const TagKeySchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, { error: TAG_KEY_RULE });
+const TagValueSchema = z.string().regex(/^[^\p{Cc};=]{1,64}$/u, { error: 'tag values are 1 to 64 characters, without ";", "=" or control characters' });
+export const DeviceTagsSchema = z
+  .record(TagKeySchema, TagValueSchema, {
+    // zod reports a bad key as "Invalid key in record"; say which rule it broke.
+    error: (issue) => (issue.code === 'invalid_type' ? 'must be key=value pairs' : issue.code === 'invalid_key' ? TAG_KEY_RULE : undefined),
+  })
+  .refine((tags) => Object.keys(tags).length <= MAX_TAGS_PER_DEVICE, { error: `at most ${MAX_TAGS_PER_DEVICE} tags` });
+
 /** Shortest and longest expected reporting interval a device may declare. */
 export const MIN_EXPECTED_INTERVAL_MS = 1000;
 export const MAX_EXPECTED_INTERVAL_MS = 7 * 24 * 3_600_000;
@@ -31,6 +43,7 @@ export const DeviceInputSchema = z
       .min(MIN_EXPECTED_INTERVAL_MS, { error: `must be at least ${MIN_EXPECTED_INTERVAL_MS} ms` })
       .max(MAX_EXPECTED_INTERVAL_MS, { error: `must be at most ${MAX_EXPECTED_INTERVAL_MS} ms (7 days)` })
       .optional(),
+    tags: DeviceTagsSchema.optional(),
     enabled: z.boolean({ error: 'must be true or false' }).default(true),
   })
   .strict()
@@ -52,6 +65,8 @@ export interface DeviceRecord {
   location?: { lat: number; lon: number };
   /** How often the device is expected to report; the "silent device" signal compares against it. */
   expectedIntervalMs?: number;
+  /** Labels for selecting devices (alert rules match on them). */
+  tags?: Record<string, string>;
   enabled: boolean;
   /** Epoch ms. */
   createdAt: number;

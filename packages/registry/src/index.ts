@@ -34,6 +34,7 @@ export {
   formatInventoryError,
   inventoryFormatOf,
   parseInventory,
+  parseTagList,
   type InventoryError,
   type InventoryFormat,
   type InventoryRow,

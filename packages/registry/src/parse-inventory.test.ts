@@ -47,7 +47,7 @@ describe('parseInventory (CSV)', () => {
   it('refuses a header with unknown or missing columns, naming them', () => {
     expect(parseInventory('id,kind,colour\nx,y,z', 'csv')).toEqual({
       rows: [],
-      errors: [{ location: 'line 1', message: 'unknown columns kind, colour; missing column family (columns: id, family, district, lat, lon, expectedIntervalMs, enabled)' }],
+      errors: [{ location: 'line 1', message: 'unknown columns kind, colour; missing column family (columns: id, family, district, lat, lon, expectedIntervalMs, tags, enabled)' }],
     });
   });
 
@@ -74,7 +74,7 @@ describe('parseInventory (JSON)', () => {
     expect(rows).toEqual([{ location: 'item 1', device: { id: 'elc-1', family: 'electricity', lat: 43.2, lon: 76.9, enabled: true } }]);
     expect(errors.map(formatInventoryError)).toEqual([
       'item 2 (elc-2): lat: must be a number from -90 to 90 (got "43.2")',
-      'item 2 (elc-2): colour: unknown field (known: id, family, district, lat, lon, expectedIntervalMs, enabled)',
+      'item 2 (elc-2): colour: unknown field (known: id, family, district, lat, lon, expectedIntervalMs, tags, enabled)',
       'item 3: must be an object',
       'item 4: id: is required',
     ]);
@@ -98,5 +98,19 @@ describe('checkDeviceInput', () => {
 describe('inventoryFormatOf', () => {
   it('knows .csv and .json, in any case', () => {
     expect(['a.csv', 'b.JSON', 'c.txt', 'csv'].map(inventoryFormatOf)).toEqual(['csv', 'json', undefined, undefined]);
+  });
+});
+
+describe('device tags', () => {
+  it('reads `key=value;key=value` cells and JSON objects, and names a malformed or invalid tag list', () => {
+    const csv = ['id,family,tags', 'aq-1,airquality,site=school; owner=akimat', 'aq-2,airquality,site', 'aq-3,airquality,Site=school'].join('\n');
+    const { rows, errors } = parseInventory(csv, 'csv');
+    expect(rows.map((r) => [r.device.id, r.device.tags])).toEqual([['aq-1', { site: 'school', owner: 'akimat' }]]);
+    expect(errors.map((e) => [e.id, e.field, e.message])).toEqual([
+      ['aq-2', 'tags', 'must be key=value pairs (got "site")'],
+      ['aq-3', 'tags.Site', expect.stringMatching(/^tag names are lowercase letters/)],
+    ]);
+    const json = parseInventory(JSON.stringify([{ id: 'aq-4', family: 'airquality', tags: { site: 'hospital' } }]), 'json');
+    expect(json.rows[0]?.device.tags).toEqual({ site: 'hospital' });
   });
 });

@@ -25,7 +25,7 @@ export interface ParsedInventory {
 }
 
 /** The columns of a CSV inventory (and keys of a JSON one). `id` and `family` are required. */
-export const INVENTORY_COLUMNS = ['id', 'family', 'district', 'lat', 'lon', 'expectedIntervalMs', 'enabled'] as const;
+export const INVENTORY_COLUMNS = ['id', 'family', 'district', 'lat', 'lon', 'expectedIntervalMs', 'tags', 'enabled'] as const;
 const NUMERIC = new Set(['lat', 'lon', 'expectedIntervalMs']);
 const BOOLEANS: Record<string, boolean> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
 
@@ -54,11 +54,23 @@ function checkRow(location: string, raw: Record<string, unknown>): { device?: De
   return { errors };
 }
 
+/** `key=value;key=value` (a CSV cell, a CLI flag) as an object; undefined when it is not that shape. */
+export function parseTagList(text: string): Record<string, string> | undefined {
+  const tags: Record<string, string> = {};
+  for (const pair of text.split(';')) {
+    const match = /^\s*([^=]+?)\s*=\s*(.*?)\s*$/.exec(pair);
+    if (!match) return undefined;
+    tags[match[1]!] = match[2]!;
+  }
+  return tags;
+}
+
 /** A CSV cell as the schema expects it: empty → absent, numbers and booleans converted when they read as such. */
 function cellValue(column: string, cell: string): unknown {
   if (cell === '') return undefined;
   if (NUMERIC.has(column)) return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cell) ? Number(cell) : cell;
   if (column === 'enabled') return BOOLEANS[cell.toLowerCase()] ?? cell;
+  if (column === 'tags') return parseTagList(cell) ?? cell;
   return cell;
 }
 

@@ -4,7 +4,7 @@ import type { DeviceCredential, DeviceInput, OperatorCredential } from './device
 import type { Fields } from './registry-scripts.ts';
 
 /** The optional device fields: an inventory update that leaves one out removes it. */
-export const OPTIONAL_DEVICE_FIELDS = ['district', 'lat', 'lon', 'expectedIntervalMs'] as const;
+export const OPTIONAL_DEVICE_FIELDS = ['district', 'lat', 'lon', 'expectedIntervalMs', 'tags'] as const;
 
 /** A device's descriptive fields as Redis hash fields (identity, credentials and times are written apart). */
 export function deviceFields(input: DeviceInput): Fields {
@@ -15,6 +15,7 @@ export function deviceFields(input: DeviceInput): Fields {
     fields.lon = String(input.lon);
   }
   if (input.expectedIntervalMs !== undefined) fields.expectedIntervalMs = String(input.expectedIntervalMs);
+  if (input.tags !== undefined && Object.keys(input.tags).length > 0) fields.tags = JSON.stringify(input.tags);
   return fields;
 }
 
@@ -38,6 +39,7 @@ export function parseDeviceHash(hash: Record<string, string>): DeviceCredential 
       ...(hash.district ? { district: hash.district } : {}),
       ...(lat !== undefined && lon !== undefined ? { location: { lat, lon } } : {}),
       ...(expectedIntervalMs !== undefined ? { expectedIntervalMs } : {}),
+      ...(hash.tags ? { tags: JSON.parse(hash.tags) as Record<string, string> } : {}),
       enabled: hash.enabled !== '0',
       createdAt: Number(createdAt),
       ...(lastSeenAt !== undefined ? { lastSeenAt } : {}),

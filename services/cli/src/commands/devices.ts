@@ -5,6 +5,7 @@ import {
   formatInventoryError,
   inventoryFormatOf,
   parseInventory,
+  parseTagList,
   type DeviceRecord,
   type InventoryError,
 } from '@city/registry';
@@ -12,7 +13,7 @@ import { FAMILIES, isFamily } from '@city/schema';
 import { CommandFailed, eachId, print, say, table, withRegistry } from './open-registry.ts';
 
 /** The flag that sets each device field, to name it in an error. */
-const FLAG_OF: Record<string, string> = { id: '<id>', family: '--family', district: '--district', lat: '--lat', lon: '--lon', expectedIntervalMs: '--interval-ms' };
+const FLAG_OF: Record<string, string> = { id: '<id>', family: '--family', district: '--district', lat: '--lat', lon: '--lon', expectedIntervalMs: '--interval-ms', tags: '--tags' };
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const numeric = (value: string | undefined) => (value !== undefined && NUMBER.test(value) ? Number(value) : value);
 
@@ -27,11 +28,13 @@ function describeDevice(d: DeviceRecord): string[] {
     d.lastSeenAt === undefined ? 'never' : new Date(d.lastSeenAt).toISOString(),
     d.expectedIntervalMs === undefined ? '-' : `${d.expectedIntervalMs / 1000}s`,
     d.location ? `${d.location.lat},${d.location.lon}` : '-',
+    d.tags ? Object.entries(d.tags).map(([k, v]) => `${k}=${v}`).join(';') : '-',
   ];
 }
 
-async function addDevice(id: string, opts: { family?: string; district?: string; lat?: string; lon?: string; intervalMs?: string; disabled?: boolean }, command: Command) {
-  const raw: Record<string, unknown> = { id, family: opts.family, district: opts.district, lat: numeric(opts.lat), lon: numeric(opts.lon), expectedIntervalMs: numeric(opts.intervalMs), enabled: !opts.disabled };
+async function addDevice(id: string, opts: { family?: string; district?: string; lat?: string; lon?: string; intervalMs?: string; tags?: string; disabled?: boolean }, command: Command) {
+  const tags = opts.tags === undefined ? undefined : (parseTagList(opts.tags) ?? opts.tags);
+  const raw: Record<string, unknown> = { id, family: opts.family, district: opts.district, lat: numeric(opts.lat), lon: numeric(opts.lon), expectedIntervalMs: numeric(opts.intervalMs), tags, enabled: !opts.disabled };
   for (const key of Object.keys(raw)) if (raw[key] === undefined) delete raw[key];
   const checked = checkDeviceInput(raw);
   if ('errors' in checked) {
@@ -93,7 +96,7 @@ async function listDevices(opts: { family?: string; district?: string; enabled?:
     for (const device of devices) print(JSON.stringify(device));
     return;
   }
-  print(table(['ID', 'FAMILY', 'DISTRICT', 'ENABLED', 'LAST SEEN', 'INTERVAL', 'LOCATION'], devices.map(describeDevice)));
+  print(table(['ID', 'FAMILY', 'DISTRICT', 'ENABLED', 'LAST SEEN', 'INTERVAL', 'LOCATION', 'TAGS'], devices.map(describeDevice)));
   say(`${devices.length} device${devices.length === 1 ? '' : 's'}`);
 }
 
@@ -109,6 +112,7 @@ export function registerDevicesCommand(program: Command): void {
     .option('--lat <degrees>', 'latitude, -90..90 (with --lon)')
     .option('--lon <degrees>', 'longitude, -180..180 (with --lat)')
     .option('--interval-ms <ms>', 'expected time between two reports')
+    .option('--tags <key=value;...>', 'labels alert rules can select on, e.g. "owner=akimat;site=school"')
     .option('--disabled', 'register it disabled: it cannot connect until enabled')
     .action(addDevice);
 
@@ -116,7 +120,7 @@ export function registerDevicesCommand(program: Command): void {
     .command('import <file>')
     .description(
       'Register the devices of an inventory file (.csv with a header row, or .json array) with columns ' +
-        'id, family, district, lat, lon, expectedIntervalMs, enabled. Good rows are imported, bad ones reported by line; ' +
+        'id, family, district, lat, lon, expectedIntervalMs, tags (key=value;…), enabled. Good rows are imported, bad ones reported by line; ' +
         'exit code 1 if any row failed. New tokens go to stdout as CSV (id,token), or to --tokens-out.',
     )
     .option('--update', 'rows for registered devices update their family, district, location and interval (token and enabled flag kept)')

@@ -3,7 +3,9 @@ import type { DeviceDirectory } from './create-alert-evaluator.ts';
 
 /** The part of the device registry (`@city/registry`) the alert engine reads. */
 export interface DeviceLookup {
-  getDevice(id: string): Promise<{ district?: string; location?: { lat: number; lon: number }; expectedIntervalMs?: number } | undefined>;
+  getDevice(
+    id: string,
+  ): Promise<{ district?: string; location?: { lat: number; lon: number }; expectedIntervalMs?: number; tags?: Record<string, string> } | undefined>;
 }
 
 export interface RegistryDirectoryOptions {
@@ -18,7 +20,7 @@ export interface RegistryDirectoryOptions {
   now?: () => number;
 }
 
-/** The registry as the alert engine's device directory: district, location and expected interval per device, cached. */
+/** The registry as the alert engine's device directory: district, location, tags and expected interval per device, cached. */
 export function createRegistryDirectory({ registry, cacheMs = 30_000, maxEntries = 100_000, now = Date.now }: RegistryDirectoryOptions): DeviceDirectory {
   const cache = new Map<string, { at: number; info: DeviceInfo | undefined }>();
   return async (ids) => {
@@ -33,6 +35,7 @@ export function createRegistryDirectory({ registry, cacheMs = 30_000, maxEntries
             ...(record.district !== undefined ? { district: record.district } : {}),
             ...(record.location !== undefined ? { location: record.location } : {}),
             ...(record.expectedIntervalMs !== undefined ? { expectedIntervalMs: record.expectedIntervalMs } : {}),
+            ...(record.tags !== undefined ? { tags: record.tags } : {}),
           };
           entry = { at, info };
           if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
