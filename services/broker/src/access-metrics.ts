@@ -39,12 +39,12 @@ export function createAccessMetrics(registers: Registry[]) {
       registers,
     }),
   };
-  for (const reason of AUTH_FAILURE_REASONS) metrics.authFailures.labels(reason);
+  for (const reason of AUTH_FAILURE_REASONS) metrics.authFailures.inc({ reason }, 0);
   for (const reason of ACCESS_DENIED_REASONS) {
-    metrics.publishDenied.labels(reason);
-    metrics.subscribeDenied.labels(reason);
+    metrics.publishDenied.inc({ reason }, 0);
+    metrics.subscribeDenied.inc({ reason }, 0);
   }
-  for (const reason of REVOCATION_REASONS) metrics.connectionsRevoked.labels(reason);
+  for (const reason of REVOCATION_REASONS) metrics.connectionsRevoked.inc({ reason }, 0);
   return metrics;
 }
 

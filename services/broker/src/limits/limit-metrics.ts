@@ -58,9 +58,9 @@ export function createLimitMetrics(registers: Registry[]) {
       registers,
     }),
   };
-  for (const reason of REFUSAL_REASONS) metrics.connectionsRefused.labels(reason);
-  for (const reason of CUT_REASONS) metrics.connectionsCut.labels(reason);
-  for (const rule of MQTT_RULES) metrics.protocolViolations.labels(rule);
+  for (const reason of REFUSAL_REASONS) metrics.connectionsRefused.inc({ reason }, 0);
+  for (const reason of CUT_REASONS) metrics.connectionsCut.inc({ reason }, 0);
+  for (const rule of MQTT_RULES) metrics.protocolViolations.inc({ rule }, 0);
   return metrics;
 }
 

@@ -30,8 +30,8 @@ export function createAlertMetrics(registry: Registry) {
     ruleReloads: new Counter({ name: 'city_worker_alert_rule_reloads_total', help: 'Alert rule reloads by result (ok, failed: the old rules stay)', labelNames: ['result'], registers }),
     rulesLoaded: new Gauge({ name: 'city_worker_alert_rules', help: 'Alert rules in force', registers }),
   };
-  for (const result of ['ok', 'failed']) metrics.ruleReloads.labels(result);
-  for (const transition of ALERT_TRANSITIONS) for (const severity of SEVERITIES) metrics.transitions.labels(transition, severity);
+  for (const result of ['ok', 'failed']) metrics.ruleReloads.inc({ result }, 0);
+  for (const transition of ALERT_TRANSITIONS) for (const severity of SEVERITIES) metrics.transitions.inc({ transition, severity }, 0);
   return metrics;
 }
 
