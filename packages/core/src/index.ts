@@ -47,3 +47,33 @@ export {
   type OperatorRole,
   type Principal,
 } from './access-policy.ts';
+export {
+  INITIAL_RETRY_WAIT,
+  backoffDelayMs,
+  checkBackoffPolicy,
+  minimumBackoffTotalMs,
+  nextRetryWait,
+  type BackoffPolicy,
+  type RetryWaitInput,
+  type RetryWaitState,
+} from './backoff.ts';
+export {
+  RELEASED,
+  checkBackpressureMarks,
+  memoryRatio,
+  stepBackpressure,
+  type BackpressureEvent,
+  type BackpressureMarks,
+  type BackpressureReason,
+  type BackpressureSample,
+  type BackpressureState,
+} from './backpressure.ts';
+export {
+  HEALTHY,
+  pipelineStatusTopic,
+  stepPipelineHealth,
+  type PipelineHealthInput,
+  type PipelineHealthOptions,
+  type PipelineHealthState,
+  type PipelineStatusEvent,
+} from './pipeline-health.ts';

@@ -2,6 +2,12 @@ import type { JobsOptions } from 'bullmq';
 import { AlertEventSchema, AlertWebhookJobSchema, TelemetryBatchSchema } from '@city/schema';
 import { z } from 'zod';
 
+/** The telemetry jobs' backoff, computed by the storage worker's `backoffStrategy` from TELEMETRY_RETRY. */
+export const TELEMETRY_BACKOFF_TYPE = 'capped-exponential';
+
+/** Unexpected errors on a telemetry job: 1 s, 2 s, 4 s … capped at 10 min, each less up to half at random. */
+export const TELEMETRY_RETRY = { baseMs: 1000, maxMs: 600_000, jitter: 0.5 } as const;
+
 /**
  * Every queue, the schema of its jobs, and who retries what. Producers and consumers both read this,
  * so a job is typed by the same schema on both sides (and parsed again when taken off the queue).
@@ -14,10 +20,13 @@ export const QUEUES = {
     jobName: 'batch',
     schema: TelemetryBatchSchema,
     jobOptions: {
-      // A job completes only after InfluxDB accepted its points; until then BullMQ retries it.
-      attempts: 12,
-      backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
-      removeOnComplete: { count: 1000 },
+      // A job completes only after InfluxDB accepted its points. A database that is down or throttling costs no
+      // attempt (the storage role pauses and hands the job back, services/worker/src/storage/); attempts are for
+      // unexpected errors, retried on TELEMETRY_RETRY: 24 attempts wait at least ~73 min in all.
+      attempts: 24,
+      backoff: { type: TELEMETRY_BACKOFF_TYPE },
+      // Completed jobs keep their readings in Redis: keep few, Redis memory is what backpressure guards.
+      removeOnComplete: { count: 100 },
       // A batch that ran out of attempts still holds acknowledged readings: keep it for replay.
       removeOnFail: false,
     } satisfies JobsOptions,

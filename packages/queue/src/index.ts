@@ -1,4 +1,4 @@
-export { DEAD_LETTER_STREAM, QUEUES, alertJobId } from './catalog.ts';
+export { DEAD_LETTER_STREAM, QUEUES, TELEMETRY_BACKOFF_TYPE, TELEMETRY_RETRY, alertJobId } from './catalog.ts';
 export { createRedis } from './create-redis.ts';
 export {
   ReplayRecordSchema,
@@ -10,3 +10,14 @@ export {
 } from './dead-letter-store.ts';
 export { listDeadLetters, type DeadLetterList, type ListDeadLettersOptions } from './dead-letter-list.ts';
 export { replayDeadLetters, type ReplayDeadLettersOptions, type ReplayResult, type ReplayStatus } from './dead-letter-replay.ts';
+export {
+  failedReasonCode,
+  listFailedTelemetry,
+  replayFailedTelemetry,
+  type FailedBatch,
+  type FailedReplayResult,
+  type FailedReplayStatus,
+  type FailedTelemetryList,
+  type ListFailedTelemetryOptions,
+  type ReplayFailedTelemetryOptions,
+} from './failed-telemetry.ts';

@@ -20,6 +20,7 @@ export const REASON_CODES = [
   'unsupported_unit',
   'inconsistent_metrics',
   'invalid_senml',
+  'storage_rejected',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

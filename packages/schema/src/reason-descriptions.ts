@@ -22,4 +22,5 @@ export const REASON_DESCRIPTIONS: Partial<Record<ReasonCode, string>> = {
   unsupported_unit: 'a SenML unit that cannot be converted to the metric’s unit (the detail names both, and what is accepted)',
   inconsistent_metrics: 'metrics of one reading that cannot all be true (`pm25` above `pm10`, more spaces occupied than exist)',
   invalid_senml: 'a SenML pack that breaks RFC 8428 (a record without a name or value, a label of the wrong type, an unknown `…_` label, `bver` above 10), or names one metric twice at one time',
+  storage_rejected: 'valid by the contract, but the database refused the point (InfluxDB 400: a field type conflict, a line it cannot parse); the detail is the server’s reason. Given by the worker after the PUBACK, so the device is not told; replayable once the database is fixed',
 };

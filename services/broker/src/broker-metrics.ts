@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REASON_CODES, FAMILIES } from '@city/schema';
 import { createLimitMetrics } from './limits/limit-metrics.ts';
 import { createAccessMetrics } from './access-metrics.ts';
+import { createBackpressureMetrics } from './backpressure-metrics.ts';
 
 export type BrokerMetrics = ReturnType<typeof createBrokerMetrics>;
 
@@ -26,9 +27,12 @@ export function createBrokerMetrics(registry = new Registry()) {
     ...createLimitMetrics(registers),
     /** Authentication, ACL denials and revoked connections (access-metrics.ts). */
     ...createAccessMetrics(registers),
+    /** Backpressure state, transitions, held publishes, the backlog and Redis memory it watches (backpressure.ts). */
+    ...createBackpressureMetrics(registers),
   };
-  // Every label value exists from the start, so dashboards see a 0 rather than no series.
-  for (const family of FAMILIES) metrics.readingsAccepted.labels(family);
-  for (const reason of REASON_CODES) metrics.readingsRejected.labels(reason);
+  // Every label value exists from the start, so dashboards see a 0 rather than no series (`.labels(x)` alone
+  // creates no series in prom-client 15: it takes an `inc(…, 0)`).
+  for (const family of FAMILIES) metrics.readingsAccepted.inc({ family }, 0);
+  for (const reason of REASON_CODES) metrics.readingsRejected.inc({ reason }, 0);
   return metrics;
 }

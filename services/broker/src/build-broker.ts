@@ -7,6 +7,7 @@ import type { IngestionDeps } from './create-ingestion.ts';
 import { createIngestion } from './create-ingestion.ts';
 import { createDeviceFeedback } from './device-feedback.ts';
 import type { ClientLimits } from './limits/client-limits.ts';
+import { createBackpressure, redisBackpressureSample, type BackpressureOptions } from './backpressure.ts';
 import { createClientLimiter } from './limits/create-client-limiter.ts';
 
 export type BrokerDeps = Omit<IngestionDeps, 'now'> & {
@@ -17,6 +18,8 @@ export type BrokerDeps = Omit<IngestionDeps, 'now'> & {
   access?: BrokerAccessOptions;
   /** Connection, packet, rate and session limits; defaults in limits/client-limits.ts. */
   clientLimits?: Partial<ClientLimits>;
+  /** High- and low-water marks of the telemetry backlog and Redis memory; defaults in backpressure.ts. */
+  backpressure?: Partial<BackpressureOptions>;
 };
 
 export interface Broker {
@@ -52,6 +55,8 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
   let closing = false;
   const access = await createBrokerAccess({ registry: deps.registry, metrics, logger, now: deps.now ?? Date.now, options: deps.access });
   const limiter = createClientLimiter({ limits: deps.clientLimits, metrics, logger, now: deps.now ?? Date.now });
+  // Redis near full or a backlog that only grows: hold new telemetry (no PUBACK, no reading) until it recedes.
+  const backpressure = createBackpressure({ sample: redisBackpressureSample(deps.telemetryQueue, deps.now ?? Date.now), options: deps.backpressure, metrics, logger });
 
   const aedes = await Aedes.createBroker({
     ...limiter.aedesOptions,
@@ -68,7 +73,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
       const denied = limiter.checkPublish(client, packet) ?? access.authorizePublish(client, packet);
       if (denied) return callback(denied);
       // A device over its publish rate waits here, before anything is enqueued: throttled, never dropped.
-      limiter.throttlePublish(client, packet, () => {
+      limiter.throttlePublish(client, packet, () => backpressure.hold(client, packet, () => {
         if (closing) return callback(new ShuttingDownError('broker is shutting down'));
         ingestion
           .ingest({ topic: packet.topic, payload: packet.payload as Buffer, clientId: client?.id ?? '', messageId: packet.messageId, connection: client ?? undefined })
@@ -77,7 +82,7 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
             // After the PUBACK: telling the device why is never on its acknowledgement's path.
             if (result.kind === 'persisted') feedback.report(result.rejects);
           }, (err: unknown) => callback(asError(err)));
-      });
+      }));
     },
   });
 
@@ -96,6 +101,8 @@ export async function buildBroker(deps: BrokerDeps): Promise<Broker> {
     },
     async close() {
       closing = true;
+      // What backpressure held is refused now (closing): no PUBACK, so those devices resend to the next broker.
+      backpressure.close();
       await ingestion.drain();
       // The drained publishers' PUBACKs are written through a corked socket that mqtt-packet uncorks on
       // process.nextTick; closing the clients within this microtask chain would destroy the sockets first.

@@ -50,6 +50,16 @@ export const BrokerEnvSchema = z.object({
   /** A QoS 1 message resent within this long after its first delivery keeps the first receive time. */
   RESEND_WINDOW_MS: envInt(120_000, { min: 0, max: 86_400_000 }),
   DEAD_LETTER_MAX_ENTRIES: envInt(100_000, { min: 100, max: 100_000_000 }),
+  /** Backpressure (README "Reliability"): hold telemetry publishes when this many telemetry jobs wait… */
+  BACKPRESSURE_BACKLOG_HIGH_JOBS: envInt(20_000, { min: 1, max: 100_000_000 }),
+  /** …until no more than this many wait. */
+  BACKPRESSURE_BACKLOG_LOW_JOBS: envInt(10_000, { min: 0, max: 100_000_000 }),
+  /** Also hold them when Redis' used_memory reaches this percentage of its maxmemory… */
+  BACKPRESSURE_MEMORY_HIGH_PERCENT: envInt(80, { min: 1, max: 100 }),
+  /** …until it is back at or below this percentage. */
+  BACKPRESSURE_MEMORY_LOW_PERCENT: envInt(70, { min: 0, max: 99 }),
+  /** How often the backlog and Redis memory are read. */
+  BACKPRESSURE_SAMPLE_MS: envInt(250, { min: 10, max: 60_000 }),
   /** Client limits (limits/client-limits.ts; README "## Limits"). Largest MQTT packet, cut from its fixed header. */
   MAX_PACKET_BYTES: envInt(524_288, { min: 1024, max: 268_435_460 }),
   /** Bytes a client may send before its CONNACK (its CONNECT, and anything it sends before the answer). */
@@ -77,6 +87,12 @@ export const BrokerEnvSchema = z.object({
       if (!tlsFiles) problem('MQTT_TLS_CLIENT_CERTS', 'needs MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE');
     }
     if (env.MQTT_WS_TLS === true && !tlsFiles) problem('MQTT_WS_TLS', 'needs MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE');
+    // A low-water mark at or above the high one would release at once, or never.
+    const below = (low: 'BACKPRESSURE_BACKLOG_LOW_JOBS' | 'BACKPRESSURE_MEMORY_LOW_PERCENT', high: 'BACKPRESSURE_BACKLOG_HIGH_JOBS' | 'BACKPRESSURE_MEMORY_HIGH_PERCENT') => {
+      if (typeof env[low] === 'number' && typeof env[high] === 'number' && env[low] >= env[high]) problem(low, `must be below ${high} (${env[high]})`);
+    };
+    below('BACKPRESSURE_BACKLOG_LOW_JOBS', 'BACKPRESSURE_BACKLOG_HIGH_JOBS');
+    below('BACKPRESSURE_MEMORY_LOW_PERCENT', 'BACKPRESSURE_MEMORY_HIGH_PERCENT');
     // A packet limit under the payload limit would cut devices whose payload validation would dead-letter.
     if (typeof env.MAX_PACKET_BYTES === 'number' && typeof env.MAX_PAYLOAD_BYTES === 'number' && env.MAX_PACKET_BYTES <= env.MAX_PAYLOAD_BYTES) {
       problem('MAX_PACKET_BYTES', `must be larger than MAX_PAYLOAD_BYTES (${env.MAX_PAYLOAD_BYTES}): a packet holds the payload and its topic`);

@@ -4,7 +4,7 @@ import type { Logger } from '@city/logger';
 import { ingestPayload, type IngestLimits } from '@city/core';
 import type { DeadLetterEntry, Reading } from '@city/schema';
 import { QUEUES, type DeadLetterStore } from '@city/queue';
-import { createMicroBatcher } from './micro-batcher.ts';
+import { createMicroBatcher } from '@city/batching';
 import { createResendGuard, type ResendGuard } from './create-resend-guard.ts';
 import type { BrokerMetrics } from './broker-metrics.ts';
 

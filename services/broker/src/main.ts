@@ -32,6 +32,13 @@ async function main(config: BrokerConfig): Promise<void> {
     batch: { maxReadings: config.BATCH_MAX_READINGS, maxDelayMs: config.BATCH_MAX_DELAY_MS },
     enqueueTimeoutMs: config.ENQUEUE_TIMEOUT_MS,
     registry: createDeviceRegistry({ redis, prefix: config.QUEUE_PREFIX }),
+    backpressure: {
+      backlogHighJobs: config.BACKPRESSURE_BACKLOG_HIGH_JOBS,
+      backlogLowJobs: config.BACKPRESSURE_BACKLOG_LOW_JOBS,
+      memoryHighRatio: config.BACKPRESSURE_MEMORY_HIGH_PERCENT / 100,
+      memoryLowRatio: config.BACKPRESSURE_MEMORY_LOW_PERCENT / 100,
+      sampleMs: config.BACKPRESSURE_SAMPLE_MS,
+    },
     access: { credentialCacheTtlMs: config.AUTH_CACHE_TTL_MS, lastSeenFlushMs: config.LAST_SEEN_FLUSH_MS },
     clientLimits: {
       maxPacketBytes: config.MAX_PACKET_BYTES,

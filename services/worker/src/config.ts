@@ -18,8 +18,22 @@ export const WorkerEnvSchema = z
     INFLUX_ORG: z.string().optional(),
     INFLUX_BUCKET: z.string().optional(),
     INFLUX_TIMEOUT_MS: envInt(10_000, { min: 100, max: 300_000 }),
-    /** Telemetry batches written to InfluxDB at once by this process. */
-    STORAGE_CONCURRENCY: envInt(4, { min: 1, max: 256 }),
+    /** Telemetry jobs processed at once by this process; their lines are coalesced into shared writes. */
+    STORAGE_CONCURRENCY: envInt(64, { min: 1, max: 1024 }),
+    /** A write to the database goes out at this many lines (whole jobs)… */
+    STORAGE_WRITE_MAX_LINES: envInt(5000, { min: 1, max: 100_000 }),
+    /** …or this long after its first job arrived… */
+    STORAGE_WRITE_MAX_DELAY_MS: envInt(5, { min: 0, max: 10_000 }),
+    /** …and only while fewer writes than this are in flight: jobs that arrive meanwhile join the next write. */
+    STORAGE_MAX_CONCURRENT_WRITES: envInt(2, { min: 1, max: 64 }),
+    /** The pause after the database failed (network, 429, 503, 5xx): from this, doubling per failure in a row… */
+    STORAGE_RETRY_BASE_MS: envInt(250, { min: 1, max: 600_000 }),
+    /** …up to this. No attempt is used while the database is unavailable, however long. */
+    STORAGE_RETRY_MAX_MS: envInt(30_000, { min: 1, max: 3_600_000 }),
+    /** A job whose worker died is taken over after its lock went unrenewed this long. */
+    STORAGE_LOCK_DURATION_MS: envInt(30_000, { min: 1000, max: 600_000 }),
+    /** Operators get a "pipeline degraded" alert once the database has failed for this long. */
+    PIPELINE_DEGRADED_AFTER_MS: envInt(60_000, { min: 0, max: 86_400_000 }),
     ALERT_RULES_FILE: z.string().default('config/alert-rules.json'),
     /** The broker, where alerts are published for operators. */
     ALERT_MQTT_URL: envUrl('mqtt://127.0.0.1:1883', ['mqtt', 'mqtts', 'ws', 'wss']),
@@ -51,6 +65,9 @@ export const WorkerEnvSchema = z
       if (env.INFLUX_API === 'v2') {
         need('INFLUX_ORG', 'with INFLUX_API=v2');
         need('INFLUX_BUCKET', 'with INFLUX_API=v2');
+      }
+      if (typeof env.STORAGE_RETRY_BASE_MS === 'number' && typeof env.STORAGE_RETRY_MAX_MS === 'number' && env.STORAGE_RETRY_MAX_MS < env.STORAGE_RETRY_BASE_MS) {
+        ctx.addIssue({ code: 'custom', path: ['STORAGE_RETRY_MAX_MS'], message: `must be at least STORAGE_RETRY_BASE_MS (${env.STORAGE_RETRY_BASE_MS})`, input: env.STORAGE_RETRY_MAX_MS });
       }
     },
     { when: () => true },

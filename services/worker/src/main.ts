@@ -33,7 +33,9 @@ async function main(config: WorkerConfig): Promise<void> {
   const redis = createRedis(config.REDIS_URL, 'worker');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const sink = config.WORKER_ROLES.includes('storage') ? createSink(sinkConfig(config)) : undefined;
-  const alertMqtt = config.WORKER_ROLES.includes('alerts')
+  // The alerts role publishes alerts on it; the storage role publishes pipeline status on it, so a storage-only
+  // process connects too when it has a service account to log in with.
+  const alertMqtt = config.WORKER_ROLES.includes('alerts') || config.ALERT_MQTT_USERNAME !== undefined
     ? mqtt.connect(config.ALERT_MQTT_URL, {
         // The broker wants an operator account's client id to start with its username (`operator:<name>:…`), and
         // caps client ids at 64 characters: the host name is shortened.
@@ -64,13 +66,21 @@ async function main(config: WorkerConfig): Promise<void> {
     },
     ...(alertMqtt ? { mqtt: alertMqtt } : {}),
     storageConcurrency: config.STORAGE_CONCURRENCY,
+    storage: {
+      writeMaxLines: config.STORAGE_WRITE_MAX_LINES,
+      writeMaxDelayMs: config.STORAGE_WRITE_MAX_DELAY_MS,
+      maxConcurrentWrites: config.STORAGE_MAX_CONCURRENT_WRITES,
+      pause: { baseMs: config.STORAGE_RETRY_BASE_MS, maxMs: config.STORAGE_RETRY_MAX_MS },
+      lockDurationMs: config.STORAGE_LOCK_DURATION_MS,
+      degradedAfterMs: config.PIPELINE_DEGRADED_AFTER_MS,
+    },
   });
   const ops = buildOpsServer({
     registry: metrics.registry,
     checks: {
       redis: async () => (await redis.ping()) === 'PONG',
       ...(sink ? { influxdb: () => sink.ping() } : {}),
-      ...(alertMqtt ? { mqtt: () => Promise.resolve(alertMqtt.connected) } : {}),
+      ...(alertMqtt && config.WORKER_ROLES.includes('alerts') ? { mqtt: () => Promise.resolve(alertMqtt.connected) } : {}),
     },
   });
   const evaluator = worker.alertEngine.evaluator;

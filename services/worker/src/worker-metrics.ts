@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
 import { SEVERITIES } from '@city/schema';
 import { createAlertMetrics } from './alerts/alert-metrics.ts';
+import { createStorageMetrics } from './storage/storage-metrics.ts';
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
@@ -23,8 +24,10 @@ export function createWorkerMetrics(registry = new Registry()) {
     alertPublishErrors: new Counter({ name: 'city_worker_alert_publish_errors_total', help: 'Alert publishes that failed (retried by the queue)', registers }),
     /** The alert engine's: transitions, reading outcomes, webhooks, rule reloads. */
     alerts: createAlertMetrics(registry),
+    /** The storage path under faults: coalesced writes, pauses, failed jobs, dead letters, health (storage/). */
+    storage: createStorageMetrics(registry),
   };
-  for (const severity of SEVERITIES) metrics.alertsRaised.labels(severity);
+  for (const severity of SEVERITIES) metrics.alertsRaised.inc({ severity }, 0);
   return metrics;
 }
 
