@@ -1,1 +1,2 @@
 export { buildOpsServer, type OpsServerOptions } from './build-ops-server.ts';
+export { stopOnSignals } from './stop-on-signals.ts';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { ConfigError } from '@city/config';
 import { createLogger } from '@city/logger';
-import { buildOpsServer } from '@city/ops';
+import { buildOpsServer, stopOnSignals } from '@city/ops';
 import { QUEUES, createDeadLetterStore, createRedis } from '@city/queue';
 import { createDeviceRegistry } from '@city/registry';
 import { loadBrokerConfig, type BrokerConfig } from './config.ts';
@@ -68,23 +68,12 @@ async function main(config: BrokerConfig): Promise<void> {
   await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT });
   logger.info({ mqtt: listeners.urls, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'broker listening');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no new connections, flushing readings held in memory to Redis');
+  stopOnSignals(logger, async () => {
     listeners.stopAccepting();
     await broker.close();
     await Promise.all([telemetryQueue.close(), ops.close()]);
     await redis.quit().catch(() => redis.disconnect());
-    logger.info('stopped');
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void stop(signal).then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err }, 'unclean stop');
-      process.exit(1);
-    }));
-  }
+  }, 'no new connections, flushing readings held in memory to Redis');
 }
 
 try {

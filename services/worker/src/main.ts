@@ -4,7 +4,7 @@ import { ConfigError } from '@city/config';
 import type { AlertRule } from '@city/schema';
 import { createSink, type SinkConfig } from '@city/influx';
 import { createLogger } from '@city/logger';
-import { buildOpsServer } from '@city/ops';
+import { buildOpsServer, stopOnSignals } from '@city/ops';
 import { createRedis } from '@city/queue';
 import { loadWorkerConfig, type WorkerConfig } from './config.ts';
 import { buildWorker } from './build-worker.ts';
@@ -97,25 +97,14 @@ async function main(config: WorkerConfig): Promise<void> {
   await ops.listen({ host: config.OPS_HOST, port: config.OPS_PORT });
   logger.info({ roles: config.WORKER_ROLES, influx: `${config.INFLUX_API} ${config.INFLUX_URL}`, rules: rules.rules().length, ops: `http://${config.OPS_HOST}:${config.OPS_PORT}` }, 'worker running');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: finishing the batches in hand');
+  stopOnSignals(logger, async () => {
     rules.close();
     await stopListening?.().catch(() => {});
     reloadSubscriber?.disconnect();
     await worker.close();
     await Promise.all([ops.close(), sink?.close(), alertMqtt?.endAsync()]);
     await redis.quit().catch(() => redis.disconnect());
-    logger.info('stopped');
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void stop(signal).then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err }, 'unclean stop');
-      process.exit(1);
-    }));
-  }
+  }, 'finishing the batches in hand');
 }
 
 try {
