@@ -1,8 +1,10 @@
 import { FAMILY_SPECS, type Reading } from '@city/schema';
 
 // Line protocol escaping: https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/
-const escapeMeasurement = (s: string) => s.replace(/[,\s]/g, (c) => `\\${c}`);
-const escapeKey = (s: string) => s.replace(/[,=\s]/g, (c) => `\\${c}`);
+// Test before replacing: names almost never need escaping, and a replace with a callback allocates on every call
+// (the worker's hottest own function under load: ~2 µs → ~1 µs per reading, `pnpm load --profile`).
+const escapeMeasurement = (s: string) => (/[,\s]/.test(s) ? s.replace(/[,\s]/g, (c) => `\\${c}`) : s);
+const escapeKey = (s: string) => (/[,=\s]/.test(s) ? s.replace(/[,=\s]/g, (c) => `\\${c}`) : s);
 
 /**
  * One reading as one InfluxDB line, with millisecond precision:

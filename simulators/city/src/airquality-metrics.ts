@@ -21,17 +21,24 @@ export function airqualityMetrics(ctx: ReadingContext): Metrics {
   const hasGasSensors = traits() < 0.5;
   const { rng, hour } = ctx;
 
-  const dayMeanC = dayMeanTemperatureC(ctx.dayIndex);
+  const c = ctx.conditions;
+  const dayMeanC = dayMeanTemperatureC(ctx.dayIndex) + (c?.temperatureOffsetC ?? 0);
   const diurnal = Math.cos((2 * Math.PI * (hour - 14.5)) / 24); // warmest mid-afternoon
-  const temperature = clamp(dayMeanC + 4 * diurnal + temperatureOffsetC + randomNormal(rng, 0, 0.3), -15, 5);
+  // Without conditions, an Almaty winter (-15..5 °C); a scenario's climate and cold snaps may go far below.
+  const [minC, maxC] = c ? [-55, 45] : [-15, 5];
+  const temperature = clamp(dayMeanC + 4 * diurnal + temperatureOffsetC + randomNormal(rng, 0, 0.3), minC, maxC);
   const relativeHumidity = clamp(0.75 - 0.12 * diurnal + randomNormal(rng, 0, 0.03), 0.35, 0.98);
 
   const heating = 0.55 + 0.5 * dailyBump(hour, 8.5, 1.5) + 0.9 * dailyBump(hour, 21, 2.5);
   const coldDay = 1 + 0.04 * -dayMeanC;
   // Capped at 150 so a normal reading never trips the 180 µg/m³ sample rule.
-  const pm25 = ctx.overThreshold
+  let pm25 = ctx.overThreshold
     ? randomBetween(rng, 200, 320)
     : clamp(pmBase * heating * coldDay * (1 + randomNormal(rng, 0, 0.1)), 4, 150);
+  // Smog under an inversion: the whole basin fills up; each station reads the episode's level, give or take.
+  if (c !== undefined && c.smogPm25 > 0 && !ctx.overThreshold) {
+    pm25 = Math.max(pm25, clamp(c.smogPm25 * (1 + randomNormal(rng, 0, 0.08)), 4, 1900));
+  }
   // Winter road sand and dust: PM10 is always the larger share.
   const pm10 = pm25 * randomBetween(rng, 1.3, 1.8);
 

@@ -29,9 +29,12 @@ export function electricityMetrics(ctx: ReadingContext, energyKWh: number): { me
   const load = electricityLoad(ctx.hour);
   const current = Math.max(0.5, peakCurrentA * load * (1 + randomNormal(rng, 0, 0.06)));
   // Kept within 222–238 V so a normal reading never trips the 260 V sample rule.
+  const sag = ctx.conditions?.sagVoltageV ?? 0;
   const voltage = ctx.overThreshold
     ? randomBetween(rng, 262, 272)
-    : clamp(232 - 4 * load + randomNormal(rng, 0, 1.5), 222, 238);
+    : sag > 0
+      ? Math.max(0, sag + randomNormal(rng, 0, 1.5))
+      : clamp(232 - 4 * load + randomNormal(rng, 0, 1.5), 222, 238);
   const frequency = 50 + clamp(randomNormal(rng, 0, 0.015), -0.045, 0.045);
   const powerFactor = clamp(basePowerFactor + randomNormal(rng, 0, 0.01), 0.8, 0.99);
   const activePowerW = voltage * current * powerFactor;

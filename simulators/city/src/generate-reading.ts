@@ -1,6 +1,7 @@
 import type { Family } from '@city/schema';
 import type { SimDevice } from './build-fleet.ts';
 import { cityTime, KZ_UTC_OFFSET_MINUTES } from './city-time.ts';
+import type { Conditions } from './conditions.ts';
 import { airqualityMetrics } from './airquality-metrics.ts';
 import { electricityMetrics, initialActiveEnergyImportKWh } from './electricity-metrics.ts';
 import type { Rng } from './random.ts';
@@ -62,6 +63,11 @@ export interface GenerateReadingOptions {
    * @defaultValue 60_000
    */
   trafficPeriodMs?: number;
+  /**
+   * The climate and episodes the device is in (scenarios): cold snaps, smog, jams, leaks, sags.
+   * @defaultValue none: a quiet winter day in Almaty, as before scenarios existed
+   */
+  conditions?: Conditions;
 }
 
 export interface GeneratedReading {
@@ -133,6 +139,7 @@ export function generateReading(
     rng,
     overThreshold,
     trafficPeriodMs,
+    ...(options.conditions ? { conditions: options.conditions } : {}),
   };
   const result = familyMetrics(device.family, ctx, state, device.deviceId);
   const reading: SimReading = {};

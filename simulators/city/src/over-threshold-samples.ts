@@ -21,3 +21,19 @@ export const OVER_THRESHOLD_SAMPLES: Readonly<Record<Family, ThresholdSample>> =
   heating: { metric: 'supplyTemperature', comparison: 'below', threshold: 55 },
   parking: { metric: 'occupancy', comparison: 'above', threshold: 0.95 },
 };
+
+/**
+ * A metric every reading this simulator makes for the family carries, whatever its conditions or sensor trouble:
+ * counting it in InfluxDB counts the family's points (the load command's "stored").
+ */
+export const ALWAYS_SENT_METRIC: Readonly<Record<Family, string>> = {
+  traffic: 'intensity',
+  airquality: 'pm25',
+  water: 'flow',
+  electricity: 'voltage',
+  noise: 'LAeq',
+  weather: 'temperature',
+  gas: 'flow',
+  heating: 'supplyTemperature',
+  parking: 'occupancy',
+};

@@ -1,4 +1,5 @@
 import type { CityTime } from './city-time.ts';
+import type { Conditions } from './conditions.ts';
 import type { Rng } from './random.ts';
 
 /** What a family's model needs to produce one reading. */
@@ -12,6 +13,8 @@ export interface ReadingContext extends CityTime {
   overThreshold: boolean;
   /** The period `intensity` counts vehicles over. */
   trafficPeriodMs: number;
+  /** Climate and scenario episodes at this device; absent, a quiet Almaty winter day. */
+  conditions?: Conditions;
 }
 
 export type Metrics = Record<string, number | boolean>;

@@ -23,7 +23,7 @@ export function trafficMetrics(ctx: ReadingContext): Metrics {
   const periodHours = ctx.trafficPeriodMs / 3_600_000;
   const { rng } = ctx;
 
-  if (ctx.overThreshold) {
+  if (ctx.overThreshold || ctx.conditions?.jam === true) {
     // A jam: the detector is covered nearly all the time, few vehicles pass, at walking pace.
     const occupancy = randomBetween(rng, 0.96, 0.995);
     return {

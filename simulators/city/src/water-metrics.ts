@@ -34,6 +34,12 @@ export function waterMetrics(ctx: ReadingContext, consumptionM3: number): { metr
     pressure = randomBetween(rng, 0.1, 0.4);
     flow *= randomBetween(rng, 2.5, 4);
   }
+  const c = ctx.conditions;
+  if (c !== undefined) {
+    // A leak behind the meter runs day and night (what the minimum night flow exposes); it also costs pressure.
+    flow += c.leakLph;
+    pressure = Math.max(0.05, pressure - c.pressureDropBar);
+  }
   const next = consumptionM3 + (flow * ctx.elapsedHours) / 1000;
   return {
     metrics: { waterConsumption: roundTo(next, 3), flow: roundTo(flow, 1), pressure: roundTo(pressure, 2) },
