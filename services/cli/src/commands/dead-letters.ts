@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { DEFAULT_INGEST_LIMITS, deadLetterDevice, type DeadLetterFilter, type IngestLimits } from '@city/core';
 import { QUEUES, createDeadLetterStore, listDeadLetters, replayDeadLetters, type DeadLetterStore, type ReplayResult } from '@city/queue';
 import { REASON_CODES, type ReasonCode } from '@city/schema';
+import { print as out, say as note, shorten, table } from './output.ts';
 
 /**
  * `city dead-letters list|replay`: a thin shell over listDeadLetters and replayDeadLetters (@city/queue), which the
@@ -64,16 +65,6 @@ async function withStore<T>(command: Command, action: (store: DeadLetterStore, r
   }
 }
 
-const out = (line: string) => void process.stdout.write(`${line}\n`);
-const note = (line: string) => void process.stderr.write(`${line}\n`);
-
-function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
-const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** The contract's limits, from the same variables the broker reads, so a replay judges as the broker does. */
 function limitsFromEnv(env: NodeJS.ProcessEnv, overrides: { maxAge?: string; maxFuture?: string }): IngestLimits {

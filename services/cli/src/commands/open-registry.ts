@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { createDeviceRegistry, type DeviceRegistry } from '@city/registry';
+import { say } from './output.ts';
 
 /**
  * Runs `action` with the registry under the program's `--redis-url` and `--prefix`, on a connection of its own
@@ -22,21 +23,13 @@ export async function withRegistry<T>(command: Command, action: (registry: Devic
   }
 }
 
-/** For people: stderr. stdout carries only what a script may capture (tokens, listings). */
-export const say = (line: string): void => void process.stderr.write(`${line}\n`);
-export const print = (line: string): void => void process.stdout.write(`${line}\n`);
+export { print, say, table } from './output.ts';
 
 /** Fails the command without a stack trace: main.ts prints `city: <message>` and exits 1. */
 export class CommandFailed extends Error {
   override readonly name = 'CommandFailed';
 }
 
-/** A fixed-width table for terminals. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 /** Applies `change` to each id; names the unknown ones and fails if there were any. */
 export async function eachId(ids: readonly string[], change: (id: string) => Promise<boolean>, done: string, what = 'device'): Promise<void> {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES, listFailedTelemetry, replayFailedTelemetry, type FailedReplayResult } from '@city/queue';
+import { print as out, say as note, shorten, table } from './output.ts';
 
 /**
  * `city storage failed list|replay`: telemetry batches the database refused for good (a missing database or
@@ -10,16 +11,6 @@ import { QUEUES, listFailedTelemetry, replayFailedTelemetry, type FailedReplayRe
  * (`--json` for scripts), notes to stderr.
  */
 
-const out = (line: string) => void process.stdout.write(`${line}\n`);
-const note = (line: string) => void process.stderr.write(`${line}\n`);
-
-function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
-const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 async function withTelemetryQueue<T>(command: Command, action: (queue: Queue) => Promise<T>): Promise<T> {
   const { redisUrl, prefix } = command.optsWithGlobals<{ redisUrl: string; prefix: string }>();
