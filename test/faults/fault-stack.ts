@@ -206,6 +206,8 @@ export interface ScenarioFigures {
    * enqueue failed). A device library's loss, outside the broker's promise, and counted apart.
    */
   publishErrors: number;
+  /** Still unacknowledged when the fleet's stop timeout ran out (never acked: outside the promise, like publishErrors). */
+  inFlightAtStop: number;
   readingsSent: number;
   /** What the promise is about: readings in acknowledged messages. */
   readingsAcked: number;
@@ -295,6 +297,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioFig
     messagesSent: final.sent,
     messagesAcked: final.acked,
     publishErrors: final.errors,
+    inFlightAtStop: final.inFlight,
     readingsSent: final.readings,
     readingsAcked,
     stored,
