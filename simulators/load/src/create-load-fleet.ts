@@ -254,6 +254,11 @@ export function createLoadFleet(o: LoadFleetOptions): LoadFleet {
     const device = o.devices[i]!;
     const B = device.readingsPerMessage;
     if (silentNow(i, tMs)) {
+      // Closed loop: nothing is due, so a silent device just waits (its clock must not race ahead meanwhile).
+      if (o.rate === 'max') {
+        later(250, () => wake(i));
+        return false;
+      }
       nextReading[i]! += B;
       ledger.readings.silenced += B;
       return true;
@@ -286,6 +291,7 @@ export function createLoadFleet(o: LoadFleetOptions): LoadFleet {
     if (!message) return true;
     ledger.messages.planned++;
     if (message.fault) bump(ledger.faults.injected, message.fault);
+    if (message.fault === 'clockSkew' && message.rejects.length === 0) ledger.skewStoredDevices.add(i);
     const payload = Buffer.from(message.payload);
     const meta: MessageMeta = { device: i, readings: message.readings, stored: message.stored, late: message.late, rejects: message.rejects, fault: message.fault };
     publish(connection, i, payload, meta);

@@ -96,6 +96,12 @@ export interface FleetLedger {
     unexpectedCloses: number;
     lastError?: string;
   };
+  /**
+   * Devices a clock-skewed reading of which was stored (accepted by the broker's window). In replay time one hours
+   * "ahead" is still in the wall clock's past, and it moves the device's alert watermark hours ahead: its later
+   * readings are stale to the alert engine until simulated time catches up.
+   */
+  skewStoredDevices: Set<number>;
   /** Devices that went silent on purpose, and when (ms since the schedule started). */
   silent: { devices: number; fromMs: number; untilMs: number | undefined };
   puback: LatencyHistogram;
@@ -115,6 +121,7 @@ export function emptyLedger(devices: number): FleetLedger {
     ackedRejects: {},
     extraRejectsPossible: {},
     faults: { injected: {}, acked: {} },
+    skewStoredDevices: new Set(),
     connections: { connacks: {}, wrongCredentialAttempts: 0, stormDrops: 0, storms: 0, unexpectedCloses: 0 },
     silent: { devices: 0, fromMs: 0, untilMs: undefined },
     puback: new LatencyHistogram(),

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,6 +138,8 @@ export async function measureIdleConnections({ redisUrl, counts, reportRoot }: {
     return { summary, dir };
   } finally {
     await Promise.all(holders.map((h) => h.stop(10_000)));
+    // The holders' files carry device tokens: not left behind in the report.
+    await Promise.all(holders.map((_, i) => rm(path.join(dir, `holder-${i}.json`), { force: true })));
     await broker?.stop();
     await deletePrefix(redis, prefix).catch(() => 0);
     redis.disconnect();

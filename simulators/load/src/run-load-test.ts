@@ -472,6 +472,14 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       sweepIntervalMs: SWEEP_INTERVAL_MS,
       silent: silent && silent.share > 0 ? { fromMs: silent.after, untilMs: silent.for !== undefined ? silent.after + silent.for : undefined } : undefined,
       runMs: durationMs,
+      ...(live
+        ? {}
+        : {
+            leftOut: {
+              devices: new Set([...fleet.ledger.skewStoredDevices].map((i) => devices[i]!.deviceId)),
+              why: 'a clock-skewed reading of theirs was stored (replay time is in the past), which can hold their alert watermark hours ahead',
+            },
+          }),
     });
     const verification = verifyRun({
       ledger: fleet.ledger,

@@ -117,4 +117,12 @@ describe('expectAlerts', () => {
     expect(fast.unchecked.find((u) => u.rule === 'electricity-silent')?.why).toBe('dark for 3 s of real time; the rule needs 9 s');
     expect(deadmanNeedsMs(rules[1] as Extract<AlertRule, { kind: 'deadman' }>, 1000, 1000)).toBe(9000);
   });
+
+  it('leaves out devices whose alert state a stored clock-skewed reading may hold ahead, and says so', () => {
+    const skewed = fleet.find((d) => d.family === 'airquality')!.deviceId;
+    const { expected, unchecked } = expectAlerts({ ...base, simEndMs: start + 4 * 3_600_000, speed: 60, leftOut: { devices: new Set([skewed]), why: 'skewed' } });
+    expect(expected.filter((e) => e.rule === 'pm25-spike').map((e) => e.device)).not.toContain(skewed);
+    expect(expected.filter((e) => e.rule === 'pm25-spike')).toHaveLength(11);
+    expect(unchecked).toContainEqual({ because: 'episode 0 (smog)', rule: 'pm25-spike', devices: 1, why: 'skewed' });
+  });
 });
